@@ -1,0 +1,66 @@
+# Teambudget — `make run` to try it, `make test` to check it. Both set up everything they need.
+VENV      := .venv
+BIN       := $(VENV)/bin
+PYTHON    ?= python3
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CATALOGS  := web/translations
+PORT      ?= 5000
+# Installing again only when pyproject.toml changed.
+INSTALLED := $(VENV)/.installed
+DEV       := $(VENV)/.installed-dev
+
+.PHONY: run test bench install dev translations extract-messages migrate demo-links chromium clean
+
+run: install translations migrate
+	@$(BIN)/flask --app web seed-demo
+	@$(BIN)/flask --app web demo-links
+	@echo "Teambudget runs on http://localhost:$(PORT) (Ctrl+C stops it)."
+	@$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --log-level warning 'web:create_app()'
+
+test: dev translations chromium
+	$(BIN)/pytest
+
+# Requests per second, p50/p95 latency and server CPU per request of the inbox, the vote and the live poll,
+# at ~1,000 and ~100,000 ledger entries (tests/bench/). Prints the figures; never fails on them.
+# More options: make bench BENCH_ARGS="--seconds 10" (or --help).
+bench: dev translations
+	$(BIN)/python -m tests.bench.bench $(BENCH_ARGS)
+
+install: $(INSTALLED)
+dev: $(DEV)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(DEV): pyproject.toml $(INSTALLED)
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+# Compiled catalogs are build output (.mo files are not committed).
+translations: $(INSTALLED)
+	@$(BIN)/pybabel compile --use-fuzzy -q -d $(CATALOGS) 2>/dev/null || $(BIN)/pybabel compile -d $(CATALOGS)
+
+# After changing user-facing text: extract, update the English catalog, then translate the new entries.
+extract-messages: $(INSTALLED)
+	$(BIN)/pybabel extract -F $(CATALOGS)/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update -N --no-wrap -i $(CATALOGS)/messages.pot -d $(CATALOGS)
+
+migrate: install
+	@$(BIN)/flask --app web migrate
+
+demo-links: install
+	@$(BIN)/flask --app web demo-links --force
+
+# Debian's Chromium for the browser tests (Playwright's own download cannot reach its servers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ] || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq -o DPkg::Lock::Timeout=300 chromium)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,14 @@
+"""Teambudget's domain: tables and the rules that act on them.
+
+Importing this package registers every table on `SQLModel.metadata`, which Alembic and the tests rely on.
+Domain functions take a session, may `session.add`, and never commit: the caller commits once.
+"""
+from models.teams import BudgetYear, CostCategory, District, Municipality, Team, TeamBudget  # noqa: F401
+from models.members import Member, Membership, Role  # noqa: F401
+from models.passkeys import Passkey  # noqa: F401
+from models.invites import Invite  # noqa: F401
+from models.sign_in import LoginSession, WebAuthnChallenge  # noqa: F401
+from models.requests import Comment, SpendRequest  # noqa: F401
+from models.votes import Stop, Vote  # noqa: F401
+from models.ledger import Account, Entry, Posting  # noqa: F401
+from models.audit import AuditEvent  # noqa: F401

@@ -1,0 +1,60 @@
+"""The audit trail: every state change of a request or a team setting, append-only.
+
+Invariant: rows are only ever added; the timeline of a request is its events in id order. An event's
+detail holds amounts, choices and reasons as the members wrote them, never a household reference.
+The newest event id of a team is also the team's version, which live pages poll for.
+"""
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON
+from sqlmodel import Field, Session, SQLModel, func, select
+
+from models.clock import utcnow
+
+
+EVENT_LABELS = {
+    "posted": _l("aanvraag verstuurd"),
+    "vote": _l("stem"),
+    "stop": _l("stop gezet"),
+    "stop_lifted": _l("stop opgeheven"),
+    "comment": _l("bericht"),
+    "granted": _l("toegekend"),
+    "rejected": _l("afgewezen"),
+    "solved_alternative": _l("opgelost met een andere voorziening"),
+    "withdrawn": _l("ingetrokken"),
+    "expired": _l("verlopen"),
+    "setting_changed": _l("instelling gewijzigd"),
+}
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    request_id: int | None = Field(default=None, foreign_key="spendrequest.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    #: posted, vote, stop, stop_lifted, comment, granted, rejected, solved_alternative, withdrawn,
+    #: expired, draft_saved, setting_changed
+    action: str = Field(max_length=32)
+    detail: dict = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def record(session: Session, *, team_id: int, action: str, actor_id: int | None = None,
+           request_id: int | None = None, **detail) -> AuditEvent:
+    """Append one event."""
+    event = AuditEvent(team_id=team_id, request_id=request_id, actor_id=actor_id, action=action, detail=detail)
+    session.add(event)
+    return event
+
+
+def timeline(session: Session, request_id: int) -> list[AuditEvent]:
+    """A request's events, oldest first."""
+    return list(session.exec(select(AuditEvent).where(AuditEvent.request_id == request_id).order_by(AuditEvent.id)))
+
+
+def team_version(session: Session, team_id: int) -> int:
+    """A number that grows with every change in the team (for ETags of live pages)."""
+    return session.exec(select(func.coalesce(func.max(AuditEvent.id), 0)).where(AuditEvent.team_id == team_id)).one()

@@ -1,0 +1,176 @@
+"""When a request is decided, and how: one transition table and the rules of DOMAIN.md.
+
+Invariants:
+- Status changes only along TRANSITIONS; anything else raises RuleViolation.
+- A request is granted when at least `quorum` voting members approved an amount, no stop stands, a
+  client manager is among the approvers when the amount is above the team's escalation threshold, and
+  neither the household cap (per budget year, across all teams of the municipality) nor the team's
+  available budget would be exceeded. The granted amount is the highest amount a quorum approved.
+- It is rejected when a quorum rejects, solved with an alternative when a quorum says another provision
+  fits, and expired after the team's expiry time without a decision. Expiring holds the money lock
+  too, so it never overwrites a grant committed meanwhile.
+- The grant's ledger entry (available → reserved) is written in the same transaction as the decision;
+  callers hold models.ledger.lock_for_money, so concurrent decisions never overspend.
+"""
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, func, select
+
+from models.audit import record
+from models.clock import utcnow
+from models.ledger import AccountKind, account, balance_cents, lock_for_money, post_entry
+from models.members import Membership, Role
+from models.requests import RequestKind, RequestStatus, SpendRequest
+from models.rules import RuleViolation
+from models.teams import District, Team
+from models.votes import APPROVING, VoteChoice, standing_stop, votes_on
+
+S = RequestStatus
+TRANSITIONS = {
+    (S.DRAFT, "post"): S.OPEN,
+    (S.DRAFT, "discard"): S.WITHDRAWN,
+    (S.OPEN, "grant"): S.GRANTED,
+    (S.OPEN, "reject"): S.REJECTED,
+    (S.OPEN, "solve"): S.SOLVED,
+    (S.OPEN, "withdraw"): S.WITHDRAWN,
+    (S.OPEN, "expire"): S.EXPIRED,
+}
+FINAL_STATUSES = {S.GRANTED, S.REJECTED, S.SOLVED, S.WITHDRAWN, S.EXPIRED}
+
+
+def transition(request: SpendRequest, action: str) -> None:
+    """Move the request along the table, or RuleViolation when that is not a step from here."""
+    target = TRANSITIONS.get((RequestStatus(request.status), action))
+    if target is None:
+        raise RuleViolation(_l("Dat kan niet meer bij deze aanvraag."))
+    request.status = target
+
+
+@dataclass
+class Tally:
+    """The votes on a request, counted."""
+
+    approvals: int
+    rejections: int
+    alternatives: int
+    #: the highest amount that a quorum approved, or None while fewer than a quorum approved
+    quorum_amount_cents: int | None
+    #: the alternative most often named
+    alternative_name: str | None
+    kind: str
+    client_manager_approved: bool
+
+
+def tally(session: Session, request: SpendRequest, team: Team) -> Tally:
+    """Count the votes of members who still have a vote."""
+    roles = dict(session.exec(select(Membership.member_id, Membership.role).where(
+        Membership.team_id == team.id, Membership.ended_at.is_(None))).all())
+    votes = [v for v in votes_on(session, request.id) if v.member_id in roles and v.member_id != request.requester_id
+             and roles[v.member_id] not in (Role.TEAM_LEADER, Role.OBSERVER)]
+    approving = sorted((v for v in votes if v.choice in APPROVING), key=lambda v: v.amount_cents, reverse=True)
+    quorum_amount = approving[team.quorum - 1].amount_cents if len(approving) >= team.quorum else None
+    backing = [v for v in approving if quorum_amount is not None and v.amount_cents >= quorum_amount]
+    loans = sum(1 for v in backing if v.choice == VoteChoice.LOAN)
+    kind = RequestKind.LOAN if request.kind == RequestKind.LOAN or loans * 2 > len(backing) else RequestKind.GIFT
+    alternatives = Counter(v.alternative_name for v in votes if v.choice == VoteChoice.ALTERNATIVE)
+    return Tally(
+        approvals=len(approving),
+        rejections=sum(1 for v in votes if v.choice == VoteChoice.REJECT),
+        alternatives=sum(alternatives.values()),
+        quorum_amount_cents=quorum_amount,
+        alternative_name=alternatives.most_common(1)[0][0] if alternatives else None,
+        kind=kind,
+        client_manager_approved=any(roles[v.member_id] == Role.CLIENT_MANAGER for v in backing),
+    )
+
+
+def household_granted_cents(session: Session, request: SpendRequest) -> int:
+    """What the request's household already received this budget year, across the municipality's teams."""
+    municipality_id = session.exec(select(District.municipality_id).join(Team, Team.district_id == District.id)
+                                   .where(Team.id == request.team_id)).one()
+    total = session.exec(
+        select(func.coalesce(func.sum(SpendRequest.granted_amount_cents), 0))
+        .join(Team, Team.id == SpendRequest.team_id).join(District, District.id == Team.district_id)
+        .where(District.municipality_id == municipality_id, SpendRequest.household_key == request.household_key,
+               SpendRequest.budget_year_id == request.budget_year_id, SpendRequest.status == RequestStatus.GRANTED)
+    ).one()
+    return int(total)
+
+
+def grant_blocker(session: Session, request: SpendRequest, team: Team, amount_cents: int, tally_: Tally):
+    """Why the request cannot be granted `amount_cents` now, or None."""
+    if standing_stop(session, request.id):
+        return _l("Er staat een stop op de aanvraag.")
+    if amount_cents > team.escalation_threshold_cents and not tally_.client_manager_approved:
+        return _l("Boven de drempel moet ook een klantmanager instemmen.")
+    if household_granted_cents(session, request) + amount_cents > team.household_cap_cents:
+        return _l("Dit huishouden zou boven het maximum per jaar komen.")
+    if balance_cents(session, team.id, request.budget_year_id, AccountKind.AVAILABLE) < amount_cents:
+        return _l("Het team heeft niet genoeg budget over.")
+    return None
+
+
+def decide(session: Session, request: SpendRequest, team: Team, *, actor_id: int | None = None):
+    """Decide the request if the votes (or the clock) say so; returns why a grant waits, if it does."""
+    if not request.is_open:
+        return None
+    if request.posted_at + timedelta(hours=team.request_expiry_hours) <= utcnow():
+        _finish(session, request, "expire", actor_id=None)
+        return None
+    counted = tally(session, request, team)
+    if counted.quorum_amount_cents is not None:
+        blocker = grant_blocker(session, request, team, counted.quorum_amount_cents, counted)
+        if blocker is None:
+            _grant(session, request, team, counted, actor_id)
+            return None
+        if counted.rejections < team.quorum and counted.alternatives < team.quorum:
+            return blocker
+    if counted.rejections >= team.quorum:
+        _finish(session, request, "reject", actor_id=actor_id)
+    elif counted.alternatives >= team.quorum:
+        request.alternative_name = counted.alternative_name
+        _finish(session, request, "solve", actor_id=actor_id, alternative_name=counted.alternative_name)
+    return None
+
+
+def _grant(session: Session, request: SpendRequest, team: Team, counted: Tally, actor_id):
+    amount = counted.quorum_amount_cents
+    request.granted_amount_cents, request.granted_kind = amount, counted.kind
+    post_entry(session, team.id, [
+        (account(session, team.id, request.budget_year_id, AccountKind.AVAILABLE), -amount),
+        (account(session, team.id, request.budget_year_id, AccountKind.RESERVED), amount),
+    ], memo=f"Toekenning aanvraag {request.id}", request_id=request.id, actor_id=actor_id)
+    _finish(session, request, "grant", actor_id=actor_id, amount_cents=amount, kind=counted.kind)
+
+
+def _finish(session: Session, request: SpendRequest, action: str, *, actor_id, **detail):
+    transition(request, action)
+    request.decided_at = request.updated_at = utcnow()
+    session.add(request)
+    record(session, team_id=request.team_id, request_id=request.id, actor_id=actor_id,
+           action=request.status, decision_seconds=request.decision_seconds, **detail)
+
+
+def expire_overdue(session: Session, team: Team) -> int:
+    """Expire the team's open requests past their expiry time; returns how many."""
+    deadline = utcnow() - timedelta(hours=team.request_expiry_hours)
+    overdue = (select(SpendRequest).where(SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN,
+                                          SpendRequest.posted_at <= deadline))
+    if session.exec(overdue.limit(1)).first() is None:
+        return 0  # the common case, on every poll of the team page: no lock taken
+    # a vote may be granting one of them right now: wait for it, then look again at what it committed
+    lock_for_money(session, team)
+    requests = session.exec(overdue.execution_options(populate_existing=True)).all()
+    for request in requests:
+        _finish(session, request, "expire", actor_id=None)
+    return len(requests)
+
+
+def redecide_open_requests(session: Session, team: Team, actor_id: int | None = None) -> None:
+    """Let the rules look again at every open request, e.g. after the quorum or a cap changed."""
+    for request in session.exec(select(SpendRequest).where(
+            SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN).order_by(SpendRequest.posted_at)):
+        decide(session, request, team, actor_id=actor_id)

@@ -1,0 +1,91 @@
+"""What a member sees of their team at a glance: budget, open requests, own drafts, reminders.
+
+Invariant: a constant number of queries whatever the size of the team's history (no query per request
+or per vote), so the inbox stays fast as the ledger grows.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from models.clock import utcnow
+from models.ledger import Account, AccountKind
+from models.members import Membership
+from models.requests import RequestStatus, SpendRequest
+from models.teams import CostCategory, District, current_budget_year, annual_budget_cents
+from models.votes import APPROVING, Vote, VoteChoice, is_voting_member
+
+RECENT_DECISIONS = 10
+
+
+@dataclass
+class InboxRow:
+    """One request as the inbox shows it."""
+
+    request: SpendRequest
+    category: CostCategory | None
+    approvals: int
+    rejections: int
+    alternatives: int
+    my_vote: str | None
+    can_vote: bool
+
+    @property
+    def waits_for_me(self):
+        """Open, I may vote, and I have not."""
+        return self.can_vote and self.my_vote is None
+
+
+def balances(session: Session, team_id: int, budget_year_id: int) -> dict:
+    """Every account balance of the team in the budget year, in one query."""
+    found = dict(session.exec(select(Account.kind, Account.balance_cents).where(
+        Account.team_id == team_id, Account.budget_year_id == budget_year_id)).all())
+    return {kind.value: found.get(kind.value, 0) for kind in AccountKind}
+
+
+def team_overview(session: Session, team, membership: Membership) -> dict:
+    """Everything the team's home page and its live region show."""
+    municipality_id = session.get(District, team.district_id).municipality_id
+    budget_year = current_budget_year(session, municipality_id, utcnow().date())
+    money = balances(session, team.id, budget_year.id) if budget_year else None
+    categories = {c.id: c for c in session.exec(select(CostCategory).where(CostCategory.municipality_id == municipality_id))}
+    open_requests = list(session.exec(select(SpendRequest).where(
+        SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN).order_by(SpendRequest.posted_at.desc())))
+    counts, mine = _vote_counts(session, [r.id for r in open_requests], membership.member_id)
+    rows = [InboxRow(request=r, category=categories.get(r.cost_category_id), approvals=counts[r.id]["approve"],
+                     rejections=counts[r.id]["reject"], alternatives=counts[r.id]["alternative"],
+                     my_vote=mine.get(r.id), can_vote=is_voting_member(membership, r)) for r in open_requests]
+    remind_before = utcnow() - timedelta(hours=team.reminder_after_hours)
+    drafts = list(session.exec(select(SpendRequest).where(
+        SpendRequest.team_id == team.id, SpendRequest.requester_id == membership.member_id,
+        SpendRequest.status == RequestStatus.DRAFT).order_by(SpendRequest.updated_at.desc())))
+    decided = list(session.exec(select(SpendRequest).where(
+        SpendRequest.team_id == team.id, SpendRequest.decided_at.is_not(None),
+        SpendRequest.status != RequestStatus.WITHDRAWN)
+        .order_by(SpendRequest.decided_at.desc()).limit(RECENT_DECISIONS)))
+    return {
+        "budget_year": budget_year,
+        "annual_budget_cents": annual_budget_cents(session, team, budget_year),
+        "money": money,
+        "rows": rows,
+        "waiting_for_me": sum(1 for row in rows if row.waits_for_me),
+        "overdue_for_me": sum(1 for row in rows if row.waits_for_me and row.request.posted_at <= remind_before),
+        "drafts": drafts,
+        "decided": decided,
+        "categories": categories,
+    }
+
+
+def _vote_counts(session: Session, request_ids: list[int], member_id: int):
+    counts = defaultdict(lambda: {"approve": 0, "reject": 0, "alternative": 0})
+    mine = {}
+    if not request_ids:
+        return counts, mine
+    for request_id, voter_id, choice in session.exec(
+            select(Vote.request_id, Vote.member_id, Vote.choice).where(Vote.request_id.in_(request_ids))):
+        bucket = "approve" if choice in APPROVING else ("reject" if choice == VoteChoice.REJECT else "alternative")
+        counts[request_id][bucket] += 1
+        if voter_id == member_id:
+            mine[request_id] = choice
+    return counts, mine

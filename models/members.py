@@ -1,0 +1,178 @@
+"""Members, their roles and team memberships.
+
+Invariants:
+- A member belongs to one municipality and may hold a membership in several of its teams, with a
+  different role in each; a membership's role is one of TEAM_ROLES.
+- `coordinator` is municipality-wide: a flag on the member, never a team membership.
+- A membership is ended, not deleted, so a member's history in a team stays attributable.
+- A member's WebAuthn user handle is 32 random bytes: it carries no personal data.
+"""
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, LargeBinary, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.clock import utcnow
+from models.rules import RuleViolation
+from models.teams import Team, municipality_of_team
+
+DISPLAY_NAME_MAX = 60
+
+
+class Role(StrEnum):
+    """The roles of DOMAIN.md."""
+
+    WORKER = "worker"
+    INCOME_CONSULTANT = "income_consultant"
+    PROVISIONS_EXPERT = "provisions_expert"
+    CLIENT_MANAGER = "client_manager"
+    TEAM_LEADER = "team_leader"
+    OBSERVER = "observer"
+    COORDINATOR = "coordinator"
+
+
+#: roles held within one team (coordinator is municipality-wide)
+TEAM_ROLES = tuple(role for role in Role if role is not Role.COORDINATOR)
+#: roles that never vote on a request
+NON_VOTING_ROLES = (Role.TEAM_LEADER, Role.OBSERVER)
+
+ROLE_LABELS = {
+    Role.WORKER: _l("Hulpverlener"),
+    Role.INCOME_CONSULTANT: _l("Inkomensconsulent"),
+    Role.PROVISIONS_EXPERT: _l("Voorzieningenexpert"),
+    Role.CLIENT_MANAGER: _l("Klantmanager"),
+    Role.TEAM_LEADER: _l("Teamleider"),
+    Role.OBSERVER: _l("Meekijker"),
+    Role.COORDINATOR: _l("Coördinator"),
+}
+
+_TEAM_ROLE_SQL = ", ".join(f"'{role.value}'" for role in TEAM_ROLES)
+
+
+class Member(UserMixin, SQLModel, table=True):
+    """A person who uses the app: a worker, approver, team leader, observer or coordinator."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    display_name: str = Field(max_length=DISPLAY_NAME_MAX)
+    #: WebAuthn user handle: random, so a passkey reveals nothing about the person
+    user_handle: bytes = Field(sa_type=LargeBinary, unique=True)
+    is_coordinator: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A member's role in one team."""
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "team_id"),
+        CheckConstraint(f"role IN ({_TEAM_ROLE_SQL})", name="membership_team_role"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    role: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    #: set when the member left the team; the row stays for history
+    ended_at: datetime | None = None
+
+    @property
+    def is_active(self):
+        """Whether the membership still gives access to the team."""
+        return self.ended_at is None
+
+
+def new_user_handle() -> bytes:
+    """A fresh WebAuthn user handle with no personal data in it."""
+    return secrets.token_bytes(32)
+
+
+def clean_display_name(raw: str | None) -> str:
+    """The display name with surrounding blanks removed, or RuleViolation when empty or too long."""
+    name = " ".join((raw or "").split())
+    if not name:
+        raise RuleViolation(_l("Vul een naam in."), field="display_name")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise RuleViolation(_l("Gebruik hoogstens %(max)s tekens.", max=DISPLAY_NAME_MAX), field="display_name")
+    return name
+
+
+def create_member(session: Session, *, municipality_id: int, display_name: str,
+                  is_coordinator: bool = False, user_handle: bytes | None = None) -> Member:
+    """Add a member to a municipality."""
+    member = Member(municipality_id=municipality_id, display_name=clean_display_name(display_name),
+                    is_coordinator=is_coordinator, user_handle=user_handle or new_user_handle())
+    session.add(member)
+    session.flush()
+    return member
+
+
+def check_team_role(role: str) -> Role:
+    """The role as a Role, or RuleViolation when it is not a role within a team."""
+    if role not in {r.value for r in TEAM_ROLES}:
+        raise RuleViolation(_l("Kies een rol in het team."), field="role")
+    return Role(role)
+
+
+def add_membership(session: Session, member: Member, team: Team, role: str) -> Membership:
+    """Give `member` a `role` in `team`, reopening an ended membership if there was one."""
+    role = check_team_role(role)
+    if municipality_of_team(session, team).id != member.municipality_id:
+        raise RuleViolation(_l("Dit lid hoort bij een andere gemeente."))
+    membership = session.exec(
+        select(Membership).where(Membership.member_id == member.id, Membership.team_id == team.id)
+    ).first()
+    if membership is None:
+        membership = Membership(member_id=member.id, team_id=team.id, role=role)
+    elif membership.is_active:
+        raise RuleViolation(_l("Dit lid zit al in het team."))
+    else:
+        membership.role, membership.ended_at = role, None
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def change_role(session: Session, membership: Membership, role: str) -> None:
+    """Give an active membership another role within the team."""
+    membership.role = check_team_role(role)
+    session.add(membership)
+
+
+def end_membership(session: Session, membership: Membership) -> None:
+    """Take a member out of a team; their history in it stays."""
+    membership.ended_at = utcnow()
+    session.add(membership)
+
+
+def active_membership(session: Session, member_id: int, team_id: int) -> Membership | None:
+    """The member's active membership of a team, or None."""
+    return session.exec(select(Membership).where(
+        Membership.member_id == member_id, Membership.team_id == team_id, Membership.ended_at.is_(None)
+    )).first()
+
+
+def teams_of_member(session: Session, member_id: int) -> list[tuple[Team, Membership]]:
+    """The teams a member is active in, with the membership, ordered by team name."""
+    statement = (
+        select(Team, Membership)
+        .join(Membership, Membership.team_id == Team.id)
+        .where(Membership.member_id == member_id, Membership.ended_at.is_(None))
+        .order_by(Team.name)
+    )
+    return list(session.exec(statement))
+
+
+def team_roster(session: Session, team_id: int) -> list[tuple[Member, Membership]]:
+    """The active members of a team with their memberships, ordered by name."""
+    statement = (
+        select(Member, Membership)
+        .join(Membership, Membership.member_id == Member.id)
+        .where(Membership.team_id == team_id, Membership.ended_at.is_(None))
+        .order_by(Member.display_name)
+    )
+    return list(session.exec(statement))

@@ -1,0 +1,49 @@
+"""Amounts of money: parsed once at the edge into integer cents, never a float.
+
+Invariant: `parse_amount` returns a positive int of cents or raises RuleViolation with a message the
+worker understands; "75", "75,50", "€ 75,50", "75.50" and "1.250,00" are accepted.
+"""
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+
+from models.rules import RuleViolation
+
+_ALLOWED = re.compile(r"^[0-9.,]+$")
+
+
+def parse_amount(raw: str | None, *, field: str = "amount") -> int:
+    """The amount in euros typed by a person, as cents."""
+    text = (raw or "").replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "").strip()
+    if not text:
+        raise RuleViolation(_l("Vul een bedrag in."), field=field)
+    if text.startswith("-"):
+        raise RuleViolation(_l("Het bedrag moet groter zijn dan nul."), field=field)
+    if not _ALLOWED.match(text):
+        raise RuleViolation(_l("Vul een bedrag in euro's in, bijvoorbeeld 75 of 75,50."), field=field)
+    if "," in text and "." in text:
+        decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal_mark == "," else ","
+        text = text.replace(thousands, "")
+    else:
+        decimal_mark = "," if "," in text else "."
+    whole, _mark, fraction = text.partition(decimal_mark)
+    if decimal_mark in fraction or not whole and not fraction:
+        raise RuleViolation(_l("Vul een bedrag in euro's in, bijvoorbeeld 75 of 75,50."), field=field)
+    if len(fraction) > 2:
+        raise RuleViolation(_l("Gebruik hoogstens twee cijfers achter de komma."), field=field)
+    try:
+        cents = int(Decimal(f"{whole or '0'}.{fraction or '0'}") * 100)
+    except InvalidOperation as error:
+        raise RuleViolation(_l("Vul een bedrag in euro's in, bijvoorbeeld 75 of 75,50."), field=field) from error
+    if cents <= 0:
+        raise RuleViolation(_l("Het bedrag moet groter zijn dan nul."), field=field)
+    return cents
+
+
+def cents_to_input(amount_cents: int | None) -> str:
+    """Cents as a Dutch input value ("75,50"), for refilling a form field."""
+    if amount_cents is None:
+        return ""
+    return f"{amount_cents // 100},{amount_cents % 100:02d}"

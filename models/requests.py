@@ -1,0 +1,273 @@
+"""Spend requests (aanvragen): drafting, posting, withdrawing, and the discussion under them.
+
+Invariants:
+- A household is only ever a keyed hash (HMAC-SHA256 with the server's household secret) of the
+  worker's own case reference; the reference itself is never stored.
+- A draft may be incomplete; posting needs every field, an amount of 1 cent up to the team's household
+  cap, a cost category of the team's municipality, a budget year covering today, and text without
+  personal data (models.privacy). Comments are checked the same way.
+- Only the requester edits, posts or withdraws their request; team leaders and observers do not request.
+- Status changes go through the transition table in models.decisions; every change is audited.
+"""
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, CheckConstraint, Index, Text
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.audit import record
+from models.clock import utcnow
+from models.members import Membership, Role
+from models.money import parse_amount
+from models.privacy import check_no_personal_data
+from models.rules import RuleViolation
+from models.teams import CostCategory, District, Team, current_budget_year
+
+TEXT_MAX = 2000
+NOTE_MAX = 500
+
+
+class RequestStatus(StrEnum):
+    """Where a request is in its life."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    GRANTED = "granted"
+    REJECTED = "rejected"
+    SOLVED = "solved_alternative"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class RequestKind(StrEnum):
+    """Gift or loan."""
+
+    GIFT = "gift"
+    LOAN = "loan"
+
+
+STATUS_LABELS = {
+    RequestStatus.DRAFT: _l("concept"),
+    RequestStatus.OPEN: _l("open"),
+    RequestStatus.GRANTED: _l("toegekend"),
+    RequestStatus.REJECTED: _l("afgewezen"),
+    RequestStatus.SOLVED: _l("opgelost met een andere voorziening"),
+    RequestStatus.WITHDRAWN: _l("ingetrokken"),
+    RequestStatus.EXPIRED: _l("verlopen"),
+}
+KIND_LABELS = {RequestKind.GIFT: _l("gift"), RequestKind.LOAN: _l("lening")}
+
+#: alternatives (voorliggende voorzieningen) a worker can tick as checked, per cost category code
+ALTERNATIVES = {
+    "groceries": ["Voedselbank", "Bijzondere bijstand", "Voorschot uitkering", "Noodfonds (kerk, moskee)"],
+    "housing": ["Bijzondere bijstand", "Huurtoeslag", "Schuldhulpverlening", "Betalingsregeling verhuurder"],
+    "energy": ["Energietoeslag", "Bijzondere bijstand", "Energiefonds", "Betalingsregeling leverancier"],
+    "transport": ["Stadspas", "Bijzondere bijstand", "Reiskostenvergoeding werkgever"],
+    "medical": ["Zorgverzekering", "Aanvullende verzekering", "Bijzondere bijstand", "Zorgtoeslag"],
+    "clothing": ["Kledingbank", "Bijzondere bijstand", "Stadspas"],
+    "children": ["Scholierenvergoeding", "Jeugdfonds Sport & Cultuur", "Stichting Leergeld", "Kindgebonden budget"],
+    "furnishing": ["Bijzondere bijstand", "Kringloop", "Inrichtingskrediet"],
+    "fees": ["Bijzondere bijstand", "Kwijtschelding", "Toevoeging rechtsbijstand"],
+    "other": ["Bijzondere bijstand", "Fonds (particulier)"],
+}
+REQUESTING_ROLES = (Role.WORKER, Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER)
+
+
+class SpendRequest(SQLModel, table=True):
+    """An anonymised request for money for one household."""
+
+    __table_args__ = (
+        CheckConstraint("amount_cents IS NULL OR amount_cents > 0", name="request_amount_positive"),
+        CheckConstraint("granted_amount_cents IS NULL OR granted_amount_cents > 0", name="request_granted_positive"),
+        # the inbox's and the live poll's lookups, so they do not read a team's whole history
+        Index("ix_spendrequest_team_status_posted", "team_id", "status", "posted_at"),
+        Index("ix_spendrequest_team_requester_status", "team_id", "requester_id", "status"),
+        Index("ix_spendrequest_team_decided", "team_id", "decided_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    requester_id: int = Field(foreign_key="member.id", index=True)
+    status: str = Field(default=RequestStatus.DRAFT, max_length=20, index=True)
+    kind: str = Field(default=RequestKind.GIFT, max_length=10)
+    amount_cents: int | None = None
+    cost_category_id: int | None = Field(default=None, foreign_key="costcategory.id")
+    situation: str = Field(default="", sa_type=Text)
+    prevents: str = Field(default="", sa_type=Text)
+    #: alternatives the worker already checked (names from ALTERNATIVES)
+    alternatives_checked: list = Field(default_factory=list, sa_type=JSON)
+    alternatives_note: str = Field(default="", max_length=NOTE_MAX)
+    #: HMAC of the worker's case reference; the reference itself is never stored
+    household_key: str | None = Field(default=None, max_length=64, index=True)
+    budget_year_id: int | None = Field(default=None, foreign_key="budgetyear.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    posted_at: datetime | None = None
+    decided_at: datetime | None = None
+    granted_amount_cents: int | None = None
+    granted_kind: str | None = Field(default=None, max_length=10)
+    #: the existing provision that fits instead (solved with an alternative)
+    alternative_name: str | None = Field(default=None, max_length=200)
+
+    @property
+    def is_open(self):
+        """Posted and not decided yet."""
+        return self.status == RequestStatus.OPEN
+
+    @property
+    def decision_seconds(self):
+        """Time from posting to decision, once decided."""
+        if self.posted_at and self.decided_at:
+            return int((self.decided_at - self.posted_at).total_seconds())
+        return None
+
+
+class Comment(SQLModel, table=True):
+    """A message in a request's discussion."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="spendrequest.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+@dataclass
+class DraftInput:
+    """What a worker typed into the request form, before any checking."""
+
+    amount: str = ""
+    cost_category_id: str | int | None = None
+    situation: str = ""
+    prevents: str = ""
+    alternatives_checked: list = field(default_factory=list)
+    alternatives_note: str = ""
+    kind: str = RequestKind.GIFT
+    household_reference: str = ""
+
+
+def household_key(secret: str, reference: str) -> str:
+    """The keyed hash that stands for a household; the same reference always gives the same key."""
+    normalised = "".join(reference.split()).upper()
+    return hmac.new(secret.encode(), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def may_request(membership: Membership | None) -> bool:
+    """Whether this member may draft and post requests in the team."""
+    return membership is not None and membership.is_active and membership.role in REQUESTING_ROLES
+
+
+def _text(value: str, field_name: str, limit: int) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise RuleViolation(_l("Gebruik hoogstens %(max)s tekens.", max=limit), field=field_name)
+    return value
+
+
+def save_draft(session: Session, team: Team, membership: Membership, data: DraftInput, *,
+               household_secret: str, request: SpendRequest | None = None) -> SpendRequest:
+    """Create or update a draft; only what was typed is checked, completeness waits for posting."""
+    if not may_request(membership):
+        raise RuleViolation(_l("Je rol in dit team kan geen aanvragen doen."))
+    if request is not None and (request.requester_id != membership.member_id or request.status != RequestStatus.DRAFT):
+        raise RuleViolation(_l("Alleen een eigen concept kan worden gewijzigd."))
+    request = request or SpendRequest(team_id=team.id, requester_id=membership.member_id)
+    amount_cents = parse_amount(data.amount) if (data.amount or "").strip() else None
+    if amount_cents is not None and amount_cents > team.household_cap_cents:
+        raise RuleViolation(_l("Het bedrag is hoger dan het maximum per huishouden."), field="amount")
+    category = _category(session, team, data.cost_category_id)
+    if data.kind not in {k.value for k in RequestKind}:
+        raise RuleViolation(_l("Kies gift of lening."), field="kind")
+    known = set(ALTERNATIVES.get(category.code, [])) if category else set()
+    checked = [name for name in data.alternatives_checked if name in known]
+    request.amount_cents, request.cost_category_id, request.kind = amount_cents, category and category.id, data.kind
+    request.situation = _text(data.situation, "situation", TEXT_MAX)
+    request.prevents = _text(data.prevents, "prevents", TEXT_MAX)
+    request.alternatives_checked = checked
+    request.alternatives_note = _text(data.alternatives_note, "alternatives_note", NOTE_MAX)
+    if (data.household_reference or "").strip():
+        request.household_key = household_key(household_secret, data.household_reference)
+    request.updated_at = utcnow()
+    session.add(request)
+    session.flush()
+    return request
+
+
+def _category(session: Session, team: Team, category_id) -> CostCategory | None:
+    if category_id in (None, ""):
+        return None
+    try:
+        category = session.get(CostCategory, int(category_id))
+    except (TypeError, ValueError):
+        category = None
+    municipality_id = session.get(District, team.district_id).municipality_id
+    if category is None or category.municipality_id != municipality_id or not category.active:
+        raise RuleViolation(_l("Kies een kostensoort."), field="cost_category_id")
+    return category
+
+
+def post_request(session: Session, request: SpendRequest, team: Team, member_id: int) -> SpendRequest:
+    """Send a complete draft to the team, after checking it for personal data."""
+    from models.decisions import transition
+
+    if request.requester_id != member_id:
+        raise RuleViolation(_l("Alleen de aanvrager kan de aanvraag versturen."))
+    missing = [(name, message) for name, value, message in [
+        ("amount", request.amount_cents, _l("Vul een bedrag in.")),
+        ("cost_category_id", request.cost_category_id, _l("Kies een kostensoort.")),
+        ("situation", request.situation, _l("Beschrijf de situatie.")),
+        ("prevents", request.prevents, _l("Beschrijf wat het voorkomt.")),
+        ("household_reference", request.household_key, _l("Vul het kenmerk van het huishouden in.")),
+    ] if not value]
+    if missing:
+        raise RuleViolation(missing[0][1], field=missing[0][0])
+    # checked again here: the cap may have been lowered since the draft was saved
+    if request.amount_cents > team.household_cap_cents:
+        raise RuleViolation(_l("Het bedrag is hoger dan het maximum per huishouden."), field="amount")
+    for field_name in ("situation", "prevents", "alternatives_note"):
+        check_no_personal_data(getattr(request, field_name), field=field_name)
+    municipality_id = session.get(District, team.district_id).municipality_id
+    budget_year = current_budget_year(session, municipality_id, utcnow().date())
+    if budget_year is None:
+        raise RuleViolation(_l("Er is geen budgetjaar voor vandaag. Vraag de coördinator."))
+    transition(request, "post")
+    request.budget_year_id = budget_year.id
+    request.posted_at = request.updated_at = utcnow()
+    session.add(request)
+    record(session, team_id=team.id, request_id=request.id, actor_id=member_id, action="posted",
+           amount_cents=request.amount_cents, kind=request.kind)
+    return request
+
+
+def withdraw_request(session: Session, request: SpendRequest, member_id: int) -> None:
+    """The requester takes back a draft or an open request."""
+    from models.decisions import transition
+
+    if request.requester_id != member_id:
+        raise RuleViolation(_l("Alleen de aanvrager kan de aanvraag intrekken."))
+    transition(request, "withdraw" if request.status == RequestStatus.OPEN else "discard")
+    request.decided_at = request.updated_at = utcnow()
+    session.add(request)
+    record(session, team_id=request.team_id, request_id=request.id, actor_id=member_id, action="withdrawn")
+
+
+def add_comment(session: Session, request: SpendRequest, membership: Membership, body: str) -> Comment:
+    """Add a message to the discussion of a posted request; personal data is refused."""
+    if request.status == RequestStatus.DRAFT:
+        raise RuleViolation(_l("Een concept heeft nog geen gesprek."))
+    body = _text(body, "body", TEXT_MAX)
+    if not body:
+        raise RuleViolation(_l("Schrijf een bericht."), field="body")
+    check_no_personal_data(body, field="body")
+    comment = Comment(request_id=request.id, member_id=membership.member_id, body=body)
+    session.add(comment)
+    record(session, team_id=request.team_id, request_id=request.id, actor_id=membership.member_id, action="comment")
+    return comment
+
+
+def comments_of(session: Session, request_id: int) -> list[Comment]:
+    """A request's discussion, oldest first."""
+    return list(session.exec(select(Comment).where(Comment.request_id == request_id).order_by(Comment.id)))

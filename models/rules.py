@@ -1,0 +1,11 @@
+"""The one exception a domain rule raises when an action is not allowed."""
+
+
+class RuleViolation(Exception):
+    """An action broke a domain rule; `message` is a translatable, user-facing sentence."""
+
+    def __init__(self, message, field=None):
+        super().__init__(str(message))
+        self.message = message
+        #: the form field the message belongs beside, or None for the form as a whole
+        self.field = field

@@ -1,0 +1,79 @@
+"""The demo municipality that `make run` creates on first run.
+
+Two districts, three teams of twelve members covering every role, a budget year with an annual
+budget per team, and the cost categories of DOMAIN.md. Names are invented workers' names: no
+client data exists in the demo.
+"""
+from datetime import date
+
+from sqlmodel import Session, select
+
+from models.clock import utcnow
+from models.invites import invite_recovery
+from models.members import Member, Role, add_membership, create_member
+from models.passkeys import active_passkeys
+from models.ledger import allocate_annual_budget
+from models.teams import BudgetYear, District, Municipality, Team, add_default_cost_categories
+
+DEMO_MUNICIPALITY = "Gemeente Demodam"
+DEMO_COORDINATOR = "Cora Coördinator"
+DEMO_WORKER = "Wim Werker"
+
+_TEAMS = [
+    ("Noord", "Team Noord-Oost", 250_000),
+    ("Noord", "Team Noord-West", 300_000),
+    ("Zuid", "Team Zuid", 200_000),
+]
+#: one team's roles: every role of DOMAIN.md, with workers making up the rest of twelve
+_ROLES = [Role.WORKER] * 6 + [Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER,
+                              Role.TEAM_LEADER, Role.OBSERVER, Role.WORKER]
+_FIRST_NAMES = ["Anna", "Bram", "Chantal", "Dewi", "Emre", "Fleur", "Gijs", "Hanna", "Ilias", "Joke",
+                "Kees", "Lotte", "Mo", "Nadia", "Otto", "Priya", "Quinten", "Roos", "Sem", "Tess",
+                "Umut", "Vera", "Wouter", "Xandra", "Youssef", "Zoë", "Amir", "Bo", "Cas", "Daan",
+                "Eva", "Finn", "Gül", "Hugo", "Iris", "Jesse"]
+
+
+def seed_demo(session: Session) -> bool:
+    """Create the demo municipality unless any municipality exists; True when it was created."""
+    if session.exec(select(Municipality.id)).first() is not None:
+        return False
+    municipality = Municipality(name=DEMO_MUNICIPALITY)
+    session.add(municipality)
+    session.flush()
+    add_default_cost_categories(session, municipality)
+    year = utcnow().year
+    budget_year = BudgetYear(municipality_id=municipality.id, year=year, starts_on=date(year, 1, 1),
+                             ends_on=date(year, 12, 31))
+    session.add(budget_year)
+    session.flush()
+    create_member(session, municipality_id=municipality.id, display_name=DEMO_COORDINATOR, is_coordinator=True)
+    districts = {}
+    names = iter(_FIRST_NAMES)
+    for district_name, team_name, budget_cents in _TEAMS:
+        if district_name not in districts:
+            districts[district_name] = District(municipality_id=municipality.id, name=district_name)
+            session.add(districts[district_name])
+            session.flush()
+        team = Team(district_id=districts[district_name].id, name=team_name)
+        session.add(team)
+        session.flush()
+        allocate_annual_budget(session, team, budget_year.id, budget_cents)
+        for position, role in enumerate(_ROLES):
+            name = DEMO_WORKER if (team_name == _TEAMS[0][1] and position == 0) else next(names)
+            member = create_member(session, municipality_id=municipality.id, display_name=name)
+            add_membership(session, member, team, role)
+    session.flush()
+    return True
+
+
+def demo_sign_in_invites(session: Session, *, force: bool = False) -> list[tuple[str, str]]:
+    """One-time links for the demo coordinator and worker who have no passkey yet (all with force)."""
+    coordinator = session.exec(select(Member).where(Member.display_name == DEMO_COORDINATOR)).first()
+    links = []
+    for label, name in (("Demo coordinator", DEMO_COORDINATOR), ("Demo worker", DEMO_WORKER)):
+        member = session.exec(select(Member).where(Member.display_name == name)).first()
+        if member is None or coordinator is None or (active_passkeys(session, member.id) and not force):
+            continue
+        _invite, token = invite_recovery(session, coordinator, member)
+        links.append((label, token))
+    return links

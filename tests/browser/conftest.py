@@ -1,0 +1,150 @@
+"""Browser fixtures: Debian's Chromium, a live server per test, Pixel 7 phones, virtual passkeys, axe.
+
+See ../shared/browser-testing.md for why each piece is done this way.
+"""
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request lines in test output
+AXE_SOURCE = (Path(__file__).parent / "axe-core-4.14.1.min.js").read_text()
+
+
+def pytest_collection_modifyitems(items):
+    """Everything under tests/browser is a browser test."""
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, without the background traffic this closed network refuses."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+
+
+@pytest.fixture
+def live_server(make_app):
+    """The app served on a free loopback port; WebAuthn's origin is that URL on localhost."""
+    server = make_server("127.0.0.1", 0, None, threaded=True)
+    origin = f"http://localhost:{server.server_port}"
+    app = make_app(WEBAUTHN_ORIGIN=origin, WEBAUTHN_RP_ID="localhost", WTF_CSRF_ENABLED=True)
+    server.app = app
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, origin
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def server_url(live_server):
+    """The live server's origin."""
+    return live_server[1]
+
+
+@pytest.fixture(scope="session")
+def pixel_7(playwright):
+    """Context options of a Pixel 7 phone."""
+    return playwright.devices["Pixel 7"]
+
+
+@pytest.fixture
+def phone(browser, pixel_7, server_url):
+    """Open a new phone (context) with its own virtual passkey authenticator; returns (page, authenticator)."""
+    contexts = []
+
+    def open_phone(passkey_autofill=False, **context_options):
+        context = browser.new_context(**{**pixel_7, "base_url": server_url, **context_options})
+        contexts.append(context)
+        if not passkey_autofill:
+            # The virtual authenticator answers an autofill request at once, which would sign in
+            # before a test can press the button; a browser without conditional UI behaves like this.
+            context.add_init_script("PublicKeyCredential.isConditionalMediationAvailable = async () => false;")
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable")
+        return page, VirtualAuthenticator(cdp)
+
+    yield open_phone
+    for context in contexts:
+        context.close()
+
+
+class VirtualAuthenticator:
+    """The passkeys stored on one phone: a platform authenticator with user verification."""
+
+    OPTIONS = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
+               "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}
+
+    def __init__(self, cdp):
+        self.cdp = cdp
+        self.id = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": self.OPTIONS})["authenticatorId"]
+
+    def replace_device(self):
+        """Swap in another device: a new authenticator without this one's passkeys."""
+        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": self.id})
+        self.id = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": self.OPTIONS})["authenticatorId"]
+
+    def credentials(self):
+        """The credentials this authenticator holds."""
+        return self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.id})["credentials"]
+
+    def clear(self):
+        """Forget every credential (the phone is lost)."""
+        self.cdp.send("WebAuthn.clearCredentials", {"authenticatorId": self.id})
+
+
+def axe_violations(page):
+    """axe-core's violations on the current page (WCAG 2.0/2.1 A and AA, best practices)."""
+    page.evaluate(AXE_SOURCE)
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
+    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]]}
+            for v in result["violations"]]
+
+
+def format_violations(violations):
+    """Readable failure text."""
+    return json.dumps(violations, indent=1, ensure_ascii=False)
+
+
+@pytest.fixture
+def signed_in_phone(phone, live_server, session):
+    """A phone already signed in as `member`, by a server-side session cookie (no ceremony).
+
+    The passkey journeys run the real ceremonies; tests about other things start signed in.
+    """
+    from models.sign_in import start_login_session
+
+    app, origin = live_server
+
+    def open_as(member, **options):
+        page, authenticator = phone(**options)
+        login = start_login_session(session, member.id)
+        session.commit()
+        cookie = app.session_interface.get_signing_serializer(app).dumps(
+            {"_user_id": str(member.id), "_fresh": True, "login_key": login.key})
+        page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": origin}])
+        return page
+    return open_as
+
+
+def swipe(page, locator, distance):
+    """A real touch swipe across `locator` (CDP touch events), `distance` pixels to the right (negative: left)."""
+    box = locator.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for step in range(1, 9):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x + distance * step / 8, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()

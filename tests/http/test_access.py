@@ -1,0 +1,162 @@
+"""Who may see what: every route × every role × another municipality's objects.
+
+The route table is read from the app itself, so a new route is covered (or must be classified) the
+moment it is added.
+"""
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from models.invites import invite_to_team
+from models.members import TEAM_ROLES, active_membership, end_membership
+from models.clock import utcnow
+from models.passkeys import Passkey
+from models.requests import SpendRequest
+
+#: routes that name no object and are open to anyone, or act only on the signed-in member's own data
+PUBLIC_OR_OWN = {
+    "static", "shell.home", "shell.accessibility", "shell.switch_language", "shell.choose_team",
+    "auth.sign_in", "auth.sign_in_begin", "auth.sign_in_finish", "auth.sign_out",
+    "auth.invite", "auth.invite_begin", "auth.invite_finish",
+    "account.passkeys", "account.add_begin", "account.add_finish",
+    "pwa.service_worker", "pwa.manifest", "pwa.offline",
+}
+OBJECT_ARGUMENTS = {"team_id", "membership_id", "member_id", "invite_id", "passkey_id", "request_id"}
+ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def _snapshot(session):
+    """Every row of every table, except the last-seen time that any signed-in request may touch."""
+    rows = {}
+    for table in SQLModel.metadata.sorted_tables:
+        columns = [c.name for c in table.columns if not (table.name == "loginsession" and c.name == "last_seen_at")]
+        query = f"SELECT {', '.join(columns)} FROM {table.name} ORDER BY id"
+        rows[table.name] = [tuple(row) for row in session.execute(text(query))]
+    return rows
+
+
+@pytest.fixture
+def world(session, make_team, make_member):
+    """Our municipality's team with one member per role, and a foreign municipality with objects of its own."""
+    ours = make_team("Team Ons")
+    actors = {role: make_member(ours, role) for role in ACTORS}
+    theirs = make_team("Team Ander")
+    foreign_coordinator = make_member(theirs, "coordinator")
+    foreign_worker = make_member(theirs, "worker")
+    foreign_invite, _token = invite_to_team(session, foreign_coordinator, theirs, "worker")
+    foreign_passkey = Passkey(member_id=foreign_worker.id, credential_id=b"foreign", public_key=b"key", name="x")
+    session.add(foreign_passkey)
+    foreign_request = SpendRequest(team_id=theirs.id, requester_id=foreign_worker.id, amount_cents=5_000,
+                                   situation="Ander team", status="open", posted_at=utcnow())
+    session.add(foreign_request)
+    session.commit()
+    foreign = {
+        "team_id": theirs.id,
+        "membership_id": active_membership(session, foreign_worker.id, theirs.id).id,
+        "member_id": foreign_worker.id,
+        "invite_id": foreign_invite.id,
+        "passkey_id": foreign_passkey.id,
+        "request_id": foreign_request.id,
+    }
+    return {"ours": ours, "actors": actors, "foreign": foreign}
+
+
+def test_every_route_is_classified(app):
+    unclassified = {rule.endpoint for rule, _method in _routes(app)
+                    if not (set(rule.arguments) & OBJECT_ARGUMENTS)
+                    and rule.endpoint not in PUBLIC_OR_OWN and not rule.endpoint.startswith("admin.")}
+    assert unclassified == set()
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_foreign_objects_are_refused_and_unchanged(app, client, session, world, login_as, actor):
+    login_as(world["actors"][actor])
+    before = _snapshot(session)
+    checked = 0
+    for rule, method in _routes(app):
+        if not set(rule.arguments) & OBJECT_ARGUMENTS:
+            continue
+        url = rule.build({name: world["foreign"][name] for name in rule.arguments}, append_unknown=False)[1]
+        response = client.open(url, method=method, data={"role": "worker", "name": "x", "member_id": 1})
+        assert response.status_code in (403, 404), f"{actor} {method} {url} → {response.status_code}"
+        checked += 1
+    session.expire_all()
+    assert _snapshot(session) == before
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("actor", [role.value for role in TEAM_ROLES])
+def test_team_roles_cannot_use_admin_pages(app, client, session, world, login_as, actor):
+    login_as(world["actors"][actor])
+    before = _snapshot(session)
+    ours = world["ours"]
+    own_objects = {"team_id": ours.id, "member_id": world["actors"]["worker"].id,
+                   "membership_id": active_membership(session, world["actors"]["worker"].id, ours.id).id,
+                   "invite_id": world["foreign"]["invite_id"]}
+    for rule, method in _routes(app):
+        if not rule.endpoint.startswith("admin."):
+            continue
+        url = rule.build({name: own_objects[name] for name in rule.arguments}, append_unknown=False)[1]
+        response = client.open(url, method=method, data={"role": "worker"})
+        assert response.status_code == 403, f"{actor} {method} {url} → {response.status_code}"
+    session.expire_all()
+    assert _snapshot(session) == before
+
+
+@pytest.mark.parametrize("actor", [role.value for role in TEAM_ROLES])
+def test_members_see_their_own_team(client, world, login_as, actor):
+    login_as(world["actors"][actor])
+    response = client.get(f"/teams/{world['ours'].id}")
+    assert response.status_code == 200
+    assert "Team Ons" in response.text and "Team Ander" not in response.text
+
+
+def test_coordinator_manages_own_municipality_but_is_no_team_member(client, world, login_as):
+    login_as(world["actors"]["coordinator"])
+    assert client.get("/beheer").status_code == 200
+    assert "Team Ons" in client.get("/beheer").text and "Team Ander" not in client.get("/beheer").text
+    assert client.get(f"/beheer/teams/{world['ours'].id}").status_code == 200
+    assert client.get(f"/teams/{world['ours'].id}").status_code == 404
+
+
+def test_ended_membership_loses_access(client, session, world, login_as):
+    worker = world["actors"]["worker"]
+    login_as(worker)
+    assert client.get(f"/teams/{world['ours'].id}").status_code == 200
+    end_membership(session, active_membership(session, worker.id, world["ours"].id))
+    session.commit()
+    assert client.get(f"/teams/{world['ours'].id}").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/teams/1", "/beheer", "/beheer/teams/1", "/mijn-passkeys", "/teams"])
+def test_anonymous_visitors_are_sent_to_sign_in(client, world, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/inloggen?next=")
+
+
+def test_anonymous_htmx_request_is_redirected_by_header(client, world):
+    response = client.post("/mijn-passkeys/1/naam", headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/inloggen")
+
+
+@pytest.mark.parametrize("actor", [role.value for role in TEAM_ROLES])
+def test_another_teams_request_is_not_found_through_my_team(app, client, session, world, login_as, actor):
+    login_as(world["actors"][actor])
+    before = _snapshot(session)
+    for rule, method in _routes(app):
+        if "request_id" not in rule.arguments:
+            continue
+        url = rule.build({"team_id": world["ours"].id, "request_id": world["foreign"]["request_id"]},
+                         append_unknown=False)[1]
+        response = client.open(url, method=method, data={"choice": "approve", "body": "x", "stop_reason": "x"})
+        assert response.status_code == 404, f"{actor} {method} {url} → {response.status_code}"
+    session.expire_all()
+    assert _snapshot(session) == before

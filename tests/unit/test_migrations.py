@@ -1,0 +1,42 @@
+"""The migrations build exactly the schema the models describe."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from models.db import make_engine
+
+
+def test_migrations_match_the_models(database_url):
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, SQLModel.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_running_balances_start_as_the_sums_of_existing_postings(tmp_path):
+    """Migration 0003 fills the new running totals from the postings written before it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from models.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    command.upgrade(alembic_config(url), "0002")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO municipality (name) VALUES ('M')"))
+        connection.execute(text("INSERT INTO district (municipality_id, name) VALUES (1, 'D')"))
+        connection.execute(text(
+            "INSERT INTO team (district_id, name, quorum, household_cap_cents, account_cap_cents, "
+            "escalation_threshold_cents, request_expiry_hours, reminder_after_hours) VALUES (1, 'T', 3, 1, 1, 1, 1, 1)"))
+        connection.execute(text("INSERT INTO budgetyear (municipality_id, year, starts_on, ends_on) "
+                                "VALUES (1, 2026, '2026-01-01', '2026-12-31')"))
+        connection.execute(text("INSERT INTO account (team_id, budget_year_id, kind) VALUES (1, 1, 'funding'), (1, 1, 'available')"))
+        connection.execute(text("INSERT INTO entry (team_id, created_at, memo) VALUES (1, CURRENT_TIMESTAMP, 'x')"))
+        connection.execute(text("INSERT INTO posting (entry_id, account_id, amount_cents) VALUES (1, 1, -700), (1, 2, 700)"))
+    command.upgrade(alembic_config(url), "heads")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT balance_cents FROM account ORDER BY id")).scalars().all() == [-700, 700]
+    engine.dispose()

@@ -1,0 +1,41 @@
+"""The Teambudget web app. The blueprint list below is the map of the app."""
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from web import cli, config, database, errors, i18n, pwa, security
+from web.extensions import compress, csrf, limiter
+
+
+def create_app(test_config=None):
+    """Create the app; `test_config` overrides settings from the environment."""
+    instance_path = Path(os.environ.get("INSTANCE_PATH", config.PROJECT_ROOT / "instance"))
+    app = Flask(__name__, instance_path=str(instance_path),
+                template_folder=str(config.PROJECT_ROOT / "templates"),
+                static_folder=str(config.PROJECT_ROOT / "static"))
+    app.config.from_mapping(config.from_environment(instance_path))
+    app.config["COMPRESS_ALGORITHM"] = ["br", "gzip"]  # what every phone's browser reads
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    compress.init_app(app)  # first, so it runs after every other after_request hook has set its headers
+    database.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    pwa.init_app(app)
+
+    from web import account, admin, auth, requests, shell, teams
+
+    app.register_blueprint(shell.bp)      # /, /toegankelijkheid, /taal
+    app.register_blueprint(auth.bp)       # /inloggen, /uitloggen, /uitnodiging/<token>
+    app.register_blueprint(account.bp)    # /mijn-passkeys
+    app.register_blueprint(teams.bp)      # /teams/<team_id>
+    app.register_blueprint(requests.bp)   # /teams/<team_id>/aanvragen
+    app.register_blueprint(admin.bp)      # /beheer
+    app.register_blueprint(pwa.bp)        # /sw.js, /manifest.webmanifest, /offline
+    return app

@@ -1,0 +1,28 @@
+"""The shared first step of every access check: a signed-in member, or the sign-in page."""
+from flask import abort
+from flask_login import current_user
+
+from web.extensions import login_manager
+
+
+def signed_in_member():
+    """The current member; for anyone else the request ends at the sign-in page."""
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    return current_user._get_current_object()
+
+
+def load_team_of_member(values) -> None:
+    """Put the team in the URL and the member's active membership of it on `g`; 404 for outsiders."""
+    from flask import g
+
+    from models.members import active_membership
+    from models.teams import Team
+    from web.database import db
+
+    member = signed_in_member()
+    team_id = values.pop("team_id")
+    membership = active_membership(db(), member.id, team_id)
+    if membership is None:
+        abort(404)
+    g.team, g.membership = db().get(Team, team_id), membership

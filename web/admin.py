@@ -1,0 +1,269 @@
+"""The coordinator's pages: teams of the municipality, members, roles and invites.
+
+URL table (signed in as coordinator; objects of another municipality are 404):
+  GET  /beheer                                             overview of teams with budgets
+  GET  /beheer/leden                                       all members; recovery and coordinator invites
+  POST /beheer/leden/<member_id>/herstel                   recovery invite for a member
+  POST /beheer/coordinatoren/uitnodigen                    invite a coordinator
+  GET  /beheer/teams/<team_id>                             a team's members and open invites
+  GET  /beheer/teams/<team_id>/instellingen                 a team's rules: quorum, caps, threshold, expiry
+  POST /beheer/teams/<team_id>/instellingen                 change them (open requests are looked at again)
+  POST /beheer/teams/<team_id>/uitnodigen                  invite a new member with a role
+  POST /beheer/teams/<team_id>/leden                       add an existing member with a role
+  POST /beheer/teams/<team_id>/leden/<membership_id>/rol   change a member's role
+  POST /beheer/teams/<team_id>/leden/<membership_id>/weg   take a member out of the team
+  POST /beheer/uitnodigingen/<invite_id>/intrekken         revoke an open invite
+  POST /beheer/uitnodigingen/<invite_id>/mailen            e-mail the link (only when SMTP is configured)
+"""
+import smtplib
+from datetime import date
+
+import segno
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import select
+
+from models.db import begin_write
+from models.decisions import redecide_open_requests
+from models.invites import (
+    Invite, hash_token, invite_coordinator, invite_recovery, invite_to_team, open_invites, revoke_invite)
+from models.members import (
+    ROLE_LABELS, TEAM_ROLES, Member, Membership, add_membership, change_role, end_membership, team_roster)
+from models.ledger import lock_for_money
+from models.money import cents_to_input, parse_amount
+from models.passkeys import active_passkeys
+from models.rules import RuleViolation
+from models.teams import (
+    District, Team, annual_budget_cents, change_team_settings, current_budget_year, municipality_of_team,
+    teams_of_municipality)
+from web.access import signed_in_member
+from web.database import db
+from web.mail import mail_configured, send_invite_link
+
+bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+
+@bp.url_value_preprocessor
+def load_for_coordinator(_endpoint, values):
+    """Only coordinators; every object in the URL must belong to their municipality."""
+    member = signed_in_member()
+    if not member.is_coordinator:
+        abort(403)
+    g.current_member, g.municipality_id = member, member.municipality_id
+    values = values if values is not None else {}
+    if "team_id" in values:
+        g.team = db().get(Team, values.pop("team_id"))
+        if g.team is None or municipality_of_team(db(), g.team).id != g.municipality_id:
+            abort(404)
+    if "membership_id" in values:
+        g.membership = db().get(Membership, values.pop("membership_id"))
+        if g.membership is None or g.membership.team_id != g.team.id or not g.membership.is_active:
+            abort(404)
+    if "member_id" in values:
+        g.member = db().get(Member, values.pop("member_id"))
+        if g.member is None or g.member.municipality_id != g.municipality_id:
+            abort(404)
+    if "invite_id" in values:
+        g.invite = db().get(Invite, values.pop("invite_id"))
+        if g.invite is None or g.invite.municipality_id != g.municipality_id:
+            abort(404)
+
+
+@bp.url_defaults
+def keep_team_id(endpoint, values):
+    """Links on a team's admin page stay on that team."""
+    if "team" in g and "team_id" not in values and endpoint.startswith("admin.team"):
+        values["team_id"] = g.team.id
+
+
+@bp.get("")
+def overview():
+    """Every team of the municipality with this year's budget and its number of members."""
+    budget_year = current_budget_year(db(), g.municipality_id, date.today())
+    rows = []
+    for team in teams_of_municipality(db(), g.municipality_id):
+        rows.append({"team": team, "district": db().get(District, team.district_id),
+                     "annual_budget_cents": annual_budget_cents(db(), team, budget_year),
+                     "member_count": len(team_roster(db(), team.id))})
+    return render_template("admin/overview.html", rows=rows, budget_year=budget_year)
+
+
+def _render_team(status=200, errors=None):
+    roster = team_roster(db(), g.team.id)
+    in_team = {member.id for member, _membership in roster}
+    others = [m for m in db().exec(select(Member).where(Member.municipality_id == g.municipality_id)
+                                   .order_by(Member.display_name)) if m.id not in in_team and not m.is_coordinator]
+    return render_template("admin/team.html", team=g.team, roster=roster, others=others,
+                           invites=open_invites(db(), g.municipality_id, g.team.id), roles=TEAM_ROLES,
+                           role_labels=ROLE_LABELS, errors=errors or {}), status
+
+
+@bp.get("/teams/<int:team_id>")
+def team_members():
+    """A team's members with their roles, the open invites and the forms to change them."""
+    return _render_team()
+
+
+SETTING_FIELDS = [  # (name, is an amount in euros)
+    ("quorum", False), ("household_cap_cents", True), ("account_cap_cents", True),
+    ("escalation_threshold_cents", True), ("request_expiry_hours", False), ("reminder_after_hours", False)]
+
+
+def _render_settings(status=200, values=None, errors=None):
+    values = values or {name: (cents_to_input(getattr(g.team, name)) if money else getattr(g.team, name))
+                        for name, money in SETTING_FIELDS}
+    return render_template("admin/settings.html", team=g.team, values=values, errors=errors or {}), status
+
+
+@bp.get("/teams/<int:team_id>/instellingen")
+def team_settings():
+    """The team's decision rules."""
+    return _render_settings()
+
+
+@bp.post("/teams/<int:team_id>/instellingen")
+def team_settings_save():
+    """Change the team's rules; open requests are looked at again under the new rules."""
+    begin_write(db())
+    lock_for_money(db(), g.team)
+    db().refresh(g.team)
+    raw = {name: request.form.get(name, "") for name, _money in SETTING_FIELDS}
+    try:
+        values = {name: parse_amount(raw[name], field=name) if money else _whole_number(raw[name], name)
+                  for name, money in SETTING_FIELDS}
+        change_team_settings(db(), g.team, g.current_member.id, **values)
+        redecide_open_requests(db(), g.team, actor_id=g.current_member.id)
+    except RuleViolation as violation:
+        db().rollback()
+        return _render_settings(422, raw, {violation.field: violation.message})
+    db().commit()
+    flash(_("De instellingen zijn opgeslagen."), "info")
+    return redirect(url_for("admin.team_settings"), code=303)
+
+
+def _whole_number(raw, field):
+    try:
+        return int(raw.strip())
+    except (ValueError, AttributeError):
+        raise RuleViolation(_("Vul een heel getal in."), field=field) from None
+
+
+@bp.post("/teams/<int:team_id>/uitnodigen")
+def team_invite():
+    """Make a one-time invite link for a new member of this team."""
+    try:
+        invite, token = invite_to_team(db(), g.current_member, g.team, request.form.get("role", ""))
+    except RuleViolation as violation:
+        db().rollback()
+        return _render_team(422, errors={"invite_" + (violation.field or "role"): violation.message})
+    db().commit()
+    return _render_invite_link(invite, token, back=url_for("admin.team_members"))
+
+
+@bp.post("/teams/<int:team_id>/leden")
+def team_add_member():
+    """Give an existing member of the municipality a role in this team."""
+    member = db().get(Member, request.form.get("member_id", type=int) or 0)
+    try:
+        if member is None or member.municipality_id != g.municipality_id:
+            raise RuleViolation(_("Kies een lid."), field="member_id")
+        add_membership(db(), member, g.team, request.form.get("role", ""))
+    except RuleViolation as violation:
+        db().rollback()
+        return _render_team(422, errors={"add_" + (violation.field or "member_id"): violation.message})
+    db().commit()
+    return redirect(url_for("admin.team_members"), code=303)
+
+
+@bp.post("/teams/<int:team_id>/leden/<int:membership_id>/rol")
+def team_change_role():
+    """Give a member another role in this team."""
+    try:
+        change_role(db(), g.membership, request.form.get("role", ""))
+    except RuleViolation as violation:
+        db().rollback()
+        return _render_team(422, errors={f"role_{g.membership.id}": violation.message})
+    db().commit()
+    return redirect(url_for("admin.team_members"), code=303)
+
+
+@bp.post("/teams/<int:team_id>/leden/<int:membership_id>/weg")
+def team_remove_member():
+    """Take a member out of this team (their history stays)."""
+    end_membership(db(), g.membership)
+    db().commit()
+    return redirect(url_for("admin.team_members"), code=303)
+
+
+@bp.get("/leden")
+def members():
+    """All members of the municipality, with a recovery invite for each."""
+    everyone = list(db().exec(select(Member).where(Member.municipality_id == g.municipality_id)
+                              .order_by(Member.display_name)))
+    passkey_counts = {m.id: len(active_passkeys(db(), m.id)) for m in everyone}
+    return render_template("admin/members.html", members=everyone, passkey_counts=passkey_counts,
+                           invites=open_invites(db(), g.municipality_id))
+
+
+@bp.post("/leden/<int:member_id>/herstel")
+def member_recovery():
+    """A recovery invite: the member makes a new passkey; the old ones stop working."""
+    invite, token = invite_recovery(db(), g.current_member, g.member)
+    db().commit()
+    return _render_invite_link(invite, token, back=url_for("admin.members"), member=g.member)
+
+
+@bp.post("/coordinatoren/uitnodigen")
+def coordinator_invite():
+    """Invite another coordinator of this municipality."""
+    invite, token = invite_coordinator(db(), g.current_member)
+    db().commit()
+    return _render_invite_link(invite, token, back=url_for("admin.members"))
+
+
+@bp.post("/uitnodigingen/<int:invite_id>/intrekken")
+def invite_revoke():
+    """Withdraw an invite that was not used yet."""
+    try:
+        revoke_invite(db(), g.invite)
+    except RuleViolation:
+        db().rollback()
+    else:
+        db().commit()
+    back = request.form.get("back")
+    return redirect(back if back and back.startswith("/beheer") else url_for("admin.members"), code=303)
+
+
+@bp.post("/uitnodigingen/<int:invite_id>/mailen")
+def invite_mail():
+    """E-mail an invite link that was just shown; the address is not kept."""
+    token = request.form.get("token", "")
+    if not mail_configured() or hash_token(token) != g.invite.token_hash or not g.invite.is_open:
+        abort(404)
+    member = db().get(Member, g.invite.member_id) if g.invite.member_id else None
+    back = request.form.get("back", "")
+    back = back if back.startswith("/beheer") else url_for("admin.overview")
+    link = _invite_url(token)
+    try:
+        send_invite_link(request.form.get("address"), link)
+    except RuleViolation as violation:
+        return _render_invite_link(g.invite, token, back=back, member=member, status=422,
+                                   mail_error=violation.message)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.warning("Sending an invite e-mail failed")
+        return _render_invite_link(g.invite, token, back=back, member=member, status=502,
+                                   mail_error=_("Versturen lukte niet. Geef de link op een andere manier door."))
+    return _render_invite_link(g.invite, token, back=back, member=member, mail_sent=True)
+
+
+def _invite_url(token):
+    return current_app.config["WEBAUTHN_ORIGIN"] + url_for("auth.invite", token=token)
+
+
+def _render_invite_link(invite, token, *, back, member=None, status=200, **mail_state):
+    link = _invite_url(token)
+    qr_svg = segno.make(link, error="m").svg_inline(scale=5, svgclass="qr-code", omitsize=True)
+    team = db().get(Team, invite.team_id) if invite.team_id else None
+    return render_template("admin/invite_link.html", invite=invite, link=link, token=token, qr_svg=qr_svg,
+                           team=team, member=member, back=back, role_labels=ROLE_LABELS,
+                           mail_enabled=mail_configured(), **mail_state), status

@@ -1,0 +1,57 @@
+"""Command-line tasks: migrate, seed the demo municipality, print demo sign-in links."""
+import click
+from flask import current_app, url_for
+from flask.cli import with_appcontext
+
+from models import migrate
+from web.database import db
+
+
+def init_app(app):
+    """Register the commands on `flask --app web`."""
+    app.cli.add_command(migrate_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(demo_links_command)
+
+
+@click.command("migrate")
+@with_appcontext
+def migrate_command():
+    """Apply all database migrations."""
+    migrate.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Database is up to date.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Create the demo municipality once (does nothing when any municipality exists)."""
+    from models.seed import seed_demo
+
+    created = seed_demo(db())
+    db().commit()
+    click.echo("Demo municipality created." if created else "Demo data already present.")
+
+
+@click.command("demo-links")
+@with_appcontext
+@click.option("--force", is_flag=True, help="Also for demo members who already have a passkey (revokes it).")
+def demo_links_command(force):
+    """Print one-time sign-in links for the demo coordinator and demo worker."""
+    from models.seed import demo_sign_in_invites
+
+    origin = current_app.config["WEBAUTHN_ORIGIN"]
+    with current_app.test_request_context():
+        links = [(label, origin + url_for("auth.invite", token=token))
+                 for label, token in demo_sign_in_invites(db(), force=force)]
+        sign_in = origin + url_for("auth.sign_in")
+    db().commit()
+    click.echo("")
+    if links:
+        click.echo("Open one of these one-time links in Chromium to create a passkey (valid 72 hours):")
+        for label, link in links:
+            click.echo(f"  {label:<18} {link}")
+    click.echo(f"Sign in later with your passkey at {sign_in}")
+    if not force:
+        click.echo("Lost the demo passkeys? `make demo-links` prints fresh links.")
+    click.echo("")

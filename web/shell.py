@@ -1,0 +1,55 @@
+"""The shell around everything: the home page per role, the language switch, the accessibility statement."""
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from models.members import teams_of_member
+from web.database import db
+from web.i18n import LANGUAGE_COOKIE, LANGUAGES
+from web.security import safe_next
+
+bp = Blueprint("shell", __name__)
+
+
+@bp.app_context_processor
+def team_switcher():
+    """The signed-in member's teams, for the team switcher in the layout."""
+    if current_user.is_authenticated:
+        return {"my_teams": teams_of_member(db(), current_user.id)}
+    return {"my_teams": []}
+
+
+@bp.get("/")
+def home():
+    """Send each member to their own start: coordinators to the overview, others to their team."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    if current_user.is_coordinator:
+        return redirect(url_for("admin.overview"))
+    teams = teams_of_member(db(), current_user.id)
+    if len(teams) == 1:
+        return redirect(url_for("teams.home", team_id=teams[0][0].id))
+    return render_template("shell/choose_team.html", teams=teams)
+
+
+@bp.get("/toegankelijkheid")
+def accessibility():
+    """The accessibility statement."""
+    return render_template("shell/accessibility.html")
+
+
+@bp.post("/taal")
+def switch_language():
+    """Remember the chosen language in a cookie and go back to the page the member was on."""
+    language = request.form.get("lang")
+    response = redirect(safe_next(request.form.get("next"), url_for("shell.home")), code=303)
+    if language in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True, secure=request.is_secure)
+    return response
+
+
+@bp.get("/teams")
+@login_required
+def choose_team():
+    """The teams the member belongs to."""
+    return render_template("shell/choose_team.html", teams=teams_of_member(db(), current_user.id))
