@@ -23,6 +23,7 @@ from models.audit import record
 from models.clock import utcnow
 from models.ledger import AccountKind, account, balance_cents, lock_for_money, post_entry
 from models.members import Membership, Role
+from models.push import notify_decided
 from models.requests import RequestKind, RequestStatus, SpendRequest
 from models.rules import RuleViolation
 from models.teams import District, Team
@@ -152,18 +153,31 @@ def _finish(session: Session, request: SpendRequest, action: str, *, actor_id, *
     session.add(request)
     record(session, team_id=request.team_id, request_id=request.id, actor_id=actor_id,
            action=request.status, decision_seconds=request.decision_seconds, **detail)
+    notify_decided(session, request)  # sent only if this commits
+
+
+def _overdue(team: Team):
+    deadline = utcnow() - timedelta(hours=team.request_expiry_hours)
+    return select(SpendRequest).where(SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN,
+                                      SpendRequest.posted_at <= deadline)
+
+
+def has_overdue_requests(session: Session, team: Team) -> bool:
+    """Whether any open request of the team is past its expiry time (a cheap read, no lock)."""
+    return session.exec(_overdue(team).limit(1)).first() is not None
 
 
 def expire_overdue(session: Session, team: Team) -> int:
-    """Expire the team's open requests past their expiry time; returns how many."""
-    deadline = utcnow() - timedelta(hours=team.request_expiry_hours)
-    overdue = (select(SpendRequest).where(SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN,
-                                          SpendRequest.posted_at <= deadline))
-    if session.exec(overdue.limit(1)).first() is None:
+    """Expire the team's open requests past their expiry time; returns how many.
+
+    On SQLite the caller starts the transaction with the write lock (models.db.begin_write) when
+    `has_overdue_requests` says there is work, so the read here never has to be upgraded to a write.
+    """
+    if not has_overdue_requests(session, team):
         return 0  # the common case, on every poll of the team page: no lock taken
     # a vote may be granting one of them right now: wait for it, then look again at what it committed
     lock_for_money(session, team)
-    requests = session.exec(overdue.execution_options(populate_existing=True)).all()
+    requests = session.exec(_overdue(team).execution_options(populate_existing=True)).all()
     for request in requests:
         _finish(session, request, "expire", actor_id=None)
     return len(requests)

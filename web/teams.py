@@ -7,7 +7,8 @@ URL table (signed in, active member of the team; anyone else gets 404, so a team
 from flask import Blueprint, g, render_template, request
 
 from models.audit import team_version
-from models.decisions import expire_overdue
+from models.db import begin_write
+from models.decisions import expire_overdue, has_overdue_requests
 from models.members import ROLE_LABELS
 from models.teams import District
 from web.access import load_team_of_member
@@ -32,6 +33,10 @@ def keep_team_id(_endpoint, values):
 
 
 def _refresh_expired():
+    """Expire overdue requests before showing the team; the write lock is taken only when there is work."""
+    if not has_overdue_requests(db(), g.team):
+        return
+    begin_write(db())  # on SQLite a read transaction cannot safely become a write one under contention
     if expire_overdue(db(), g.team):
         db().commit()
 
