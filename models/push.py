@@ -1,0 +1,191 @@
+"""Push notifications: members' devices that opted in, and the notices that wait for a commit.
+
+Invariants:
+- A subscription is one device's push endpoint with its two public keys, owned by one member; it holds
+  no personal data. An endpoint is unique: subscribing again on a device that another member used
+  before moves the endpoint to the member who is signed in now.
+- Notices are collected on the database session while the change that causes them is made, and only a
+  commit hands them on (`take_committed`); a rollback, or a session closed without commit, drops them,
+  so nothing is ever announced that did not happen.
+- A notice names a kind, a request and the members to tell; its text (team name, amount, cost category,
+  never the situation, a household or a member's name) is written by the sender (web/push.py).
+- A member is reminded of a request waiting for their vote at most once (PushReminder, unique).
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import UniqueConstraint, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Field, Session, SQLModel, col, delete, select
+
+from models.clock import utcnow
+from models.members import NON_VOTING_ROLES, Membership
+from models.requests import RequestStatus, SpendRequest
+from models.rules import RuleViolation
+from models.teams import Team
+from models.votes import Vote
+
+ENDPOINT_MAX = 1000
+MAX_DEVICES = 20  # per member; a phone that subscribes anew replaces its own endpoint
+PENDING, COMMITTED = "push_pending", "push_committed"
+LOCALES = ("nl", "en")
+
+
+class NoticeKind:
+    """What a notice is about."""
+
+    POSTED = "posted"      # a new request in my team
+    REMINDER = "reminder"  # a request still waiting for my vote
+    DECIDED = "decided"    # the decision on my own request
+
+
+class PushSubscription(SQLModel, table=True):
+    """One device of a member that receives push messages (the browser's PushSubscription)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    #: the push service's URL for this device (a capability: never logged)
+    endpoint: str = Field(max_length=ENDPOINT_MAX, unique=True)
+    #: the device's P-256 public key and auth secret (base64url), to encrypt messages for it
+    p256dh: str = Field(max_length=200)
+    auth: str = Field(max_length=100)
+    #: the language the device showed when it subscribed; messages are written in it
+    locale: str = Field(default="nl", max_length=5)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PushReminder(SQLModel, table=True):
+    """That a member was reminded of a request waiting for their vote (once per member and request)."""
+
+    __table_args__ = (UniqueConstraint("request_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="spendrequest.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    reminded_at: datetime = Field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to send once the transaction that caused it has committed."""
+
+    kind: str
+    request_id: int
+    member_ids: tuple[int, ...]
+
+
+def _key(raw, field_name: str, limit: int) -> str:
+    value = raw if isinstance(raw, str) else ""
+    if not value or len(value) > limit or not all(c.isalnum() or c in "-_=" for c in value):
+        raise RuleViolation(_l("Dit apparaat gaf geen geldige aanmelding voor meldingen."), field=field_name)
+    return value
+
+
+def subscribe(session: Session, member_id: int, subscription: dict, *, locale: str = "nl",
+              allow_insecure: bool = False) -> PushSubscription:
+    """Store the browser's PushSubscription JSON for the member (again: update it)."""
+    subscription = subscription if isinstance(subscription, dict) else {}
+    endpoint = subscription.get("endpoint") if isinstance(subscription.get("endpoint"), str) else ""
+    url = urlsplit(endpoint)
+    secure = url.scheme == "https" or (allow_insecure and url.scheme == "http")
+    if not secure or not url.hostname or len(endpoint) > ENDPOINT_MAX:
+        raise RuleViolation(_l("Dit apparaat gaf geen geldige aanmelding voor meldingen."), field="endpoint")
+    keys = subscription.get("keys") if isinstance(subscription.get("keys"), dict) else {}
+    p256dh, auth = _key(keys.get("p256dh"), "p256dh", 200), _key(keys.get("auth"), "auth", 100)
+    found = session.exec(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).first()
+    if found is None:
+        if len(subscriptions_of(session, [member_id])) >= MAX_DEVICES:
+            raise RuleViolation(_l("Je hebt meldingen al op te veel apparaten aan staan."), field="endpoint")
+        found = PushSubscription(member_id=member_id, endpoint=endpoint, p256dh=p256dh, auth=auth)
+    found.member_id, found.p256dh, found.auth = member_id, p256dh, auth
+    found.locale = locale if locale in LOCALES else "nl"
+    session.add(found)
+    session.flush()
+    return found
+
+
+def unsubscribe(session: Session, member_id: int, endpoint: str) -> bool:
+    """Forget the member's device with this endpoint; False when there was none."""
+    found = session.exec(select(PushSubscription).where(PushSubscription.endpoint == endpoint,
+                                                        PushSubscription.member_id == member_id)).first()
+    if found is not None:
+        session.delete(found)
+    return found is not None
+
+
+def remove_expired(session: Session, subscription_id: int) -> None:
+    """Forget a device whose push service says the subscription is gone (404 or 410)."""
+    session.exec(delete(PushSubscription).where(PushSubscription.id == subscription_id))
+
+
+def subscriptions_of(session: Session, member_ids) -> list[PushSubscription]:
+    """The devices of these members that receive push messages."""
+    return list(session.exec(select(PushSubscription).where(col(PushSubscription.member_id).in_(list(member_ids)))
+                             .order_by(PushSubscription.id)))
+
+
+# --- notices: collected on the session, handed on by a commit ---
+
+def queue(session: Session, kind: str, request: SpendRequest, member_ids) -> None:
+    """Announce `kind` about `request` to these members once the session commits."""
+    member_ids = tuple(sorted(set(member_ids)))
+    if member_ids:
+        session.info.setdefault(PENDING, []).append(Notice(kind, request.id, member_ids))
+
+
+def notify_posted(session: Session, request: SpendRequest) -> None:
+    """Tell every active member of the team but the requester about a new request."""
+    members = session.exec(select(Membership.member_id).where(
+        Membership.team_id == request.team_id, col(Membership.ended_at).is_(None),
+        Membership.member_id != request.requester_id)).all()
+    queue(session, NoticeKind.POSTED, request, members)
+
+
+def notify_decided(session: Session, request: SpendRequest) -> None:
+    """Tell the requester how their request was decided."""
+    queue(session, NoticeKind.DECIDED, request, [request.requester_id])
+
+
+def queue_due_reminders(session: Session, now: datetime | None = None) -> int:
+    """Record and queue a reminder for each voting member who has not voted on an open request past the
+    team's reminder time and was not reminded of it before; returns how many."""
+    now = now or utcnow()
+    open_requests = session.exec(select(SpendRequest, Team).join(Team, Team.id == SpendRequest.team_id)
+                                 .where(SpendRequest.status == RequestStatus.OPEN)
+                                 .order_by(SpendRequest.id)).all()
+    count = 0
+    for request, team in open_requests:
+        if request.posted_at + timedelta(hours=team.reminder_after_hours) > now:
+            continue
+        voted = select(Vote.member_id).where(Vote.request_id == request.id)
+        reminded = select(PushReminder.member_id).where(PushReminder.request_id == request.id)
+        waiting = session.exec(select(Membership.member_id).where(
+            Membership.team_id == team.id, col(Membership.ended_at).is_(None),
+            col(Membership.role).not_in([role.value for role in NON_VOTING_ROLES]),
+            Membership.member_id != request.requester_id, col(Membership.member_id).not_in(voted),
+            col(Membership.member_id).not_in(reminded))).all()
+        for member_id in waiting:
+            session.add(PushReminder(request_id=request.id, member_id=member_id, reminded_at=now))
+        queue(session, NoticeKind.REMINDER, request, waiting)
+        count += len(waiting)
+    return count
+
+
+def take_committed(session: Session) -> list[Notice]:
+    """The notices of every transaction this session committed so far (each handed out once)."""
+    return session.info.pop(COMMITTED, [])
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _hand_on_committed(session):
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        session.info.setdefault(COMMITTED, []).extend(pending)
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _drop_uncommitted(session, transaction):
+    # after_commit has run by now for a committed transaction: whatever is still pending was rolled back
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)

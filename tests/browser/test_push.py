@@ -1,0 +1,140 @@
+"""Push notifications on a phone: the switch on the account page, and the worker showing a message.
+
+Headless Chromium has no push service here (PushManager.subscribe answers "Registration failed"), so
+the browser's PushManager is replaced by a stub that returns the subscription of a test device whose
+keys the test holds. Everything else is real: the page's JavaScript, the server's subscribe endpoint
+with CSRF, the encrypted message to a push service stub on loopback, and the service worker's push
+handler, which gets the decrypted message through CDP (ServiceWorker.deliverPushMessage).
+"""
+import base64
+import json
+
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from models.push import PushSubscription
+from models.teams import CostCategory, District, Municipality, add_default_cost_categories
+from tests.browser.test_pwa import controlled
+from tests.http.test_push import Device, PushServiceStub, post_request_as_requester, sent
+from web.push import public_key
+
+FAKE_PUSH_MANAGER = """(device => {
+    const subscription = () => ({endpoint: device.endpoint, toJSON: () => device,
+        unsubscribe: async () => { localStorage.removeItem('fake-push'); return true; }});
+    PushManager.prototype.subscribe = async function (options) {
+        const key = new Uint8Array(options.applicationServerKey);
+        localStorage.setItem('fake-push-key', btoa(String.fromCharCode(...key)));
+        localStorage.setItem('fake-push', '1');
+        return subscription();
+    };
+    PushManager.prototype.getSubscription = async function () {
+        return localStorage.getItem('fake-push') ? subscription() : null;
+    };
+})(%s);"""
+
+SHOWN_NOTIFICATIONS = """async () => {
+    const found = await (await navigator.serviceWorker.ready).getNotifications();
+    return found.length ? {title: found[0].title, body: found[0].body, url: found[0].data.url} : null;
+}"""
+
+
+@pytest.fixture
+def app_config(app_config):
+    """Pushes may go to the stub on loopback over plain HTTP."""
+    return {**app_config, "PUSH_ALLOW_INSECURE_ENDPOINTS": True}
+
+
+@pytest.fixture
+def stub():
+    """A push service on loopback."""
+    service = PushServiceStub()
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def team_world(session, make_team, make_member):
+    """Team Oost with cost categories, a requester and a worker who opts in."""
+    team = make_team("Team Oost")
+    municipality = session.get(Municipality, session.get(District, team.district_id).municipality_id)
+    add_default_cost_categories(session, municipality)
+    session.commit()
+    members = {"requester": make_member(team, "worker", name="Sam"), "a": make_member(team, "worker", name="Noor")}
+    groceries = session.exec(select(CostCategory).where(CostCategory.code == "groceries")).one()
+    return {"team": team, "members": members, "groceries": groceries}
+
+
+def registration_id(page):
+    """The service worker registration's id, as CDP names it."""
+    cdp = page.context.new_cdp_session(page)
+    found = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda event: found.extend(r["registrationId"] for r in event["registrations"] if not r["isDeleted"]))
+    cdp.send("ServiceWorker.enable")
+    page.wait_for_timeout(200)
+    return cdp, found[0]
+
+
+def test_switching_push_on_and_off_and_the_worker_shows_the_message(
+        signed_in_phone, live_server, session, team_world, stub, app, client, login_as):
+    device = Device(stub, "noor-phone")
+    page = signed_in_phone(team_world["members"]["a"])
+    page.context.grant_permissions(["notifications"])
+    page.context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(device.json))
+    page.goto("/mijn-passkeys")
+    controlled(page)
+
+    switch = page.get_by_role("checkbox", name="Meldingen aan")
+    expect(switch).to_be_enabled()
+    expect(switch).not_to_be_checked()
+    switch.check()
+    expect(page.get_by_text("Meldingen staan aan op dit apparaat.")).to_be_visible()
+    session.expire_all()
+    [stored] = session.exec(select(PushSubscription)).all()
+    assert stored.member_id == team_world["members"]["a"].id and stored.endpoint == device.endpoint
+    live_app = live_server[0]
+    raw_key = page.evaluate("() => localStorage.getItem('fake-push-key')")
+    assert base64.urlsafe_b64encode(base64.b64decode(raw_key)).rstrip(b"=").decode() == public_key(live_app)
+
+    # Another member posts a request: the push service receives the encrypted message.
+    request_id = post_request_as_requester(client, login_as, team_world)
+    sent(app)
+    message = device.decrypt(stub.received[0])
+    assert message["url"] == f"/teams/{team_world['team'].id}/aanvragen/{request_id}"
+
+    # The worker shows it as a notification that opens the request.
+    cdp, registration = registration_id(page)
+    origin = live_server[1]
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin + "/", "registrationId": registration,
+                                                   "data": json.dumps(message)})
+    shown = None
+    for _attempt in range(50):
+        shown = page.evaluate(SHOWN_NOTIFICATIONS)
+        if shown:
+            break
+        page.wait_for_timeout(100)
+    assert shown == {"title": "Nieuwe aanvraag in Team Oost", "body": message["body"], "url": message["url"]}
+
+    # After a reload the switch still shows this device's state; switching off forgets the device.
+    page.reload()
+    expect(switch).to_be_checked()
+    switch.uncheck()
+    expect(page.get_by_text("Meldingen staan uit op dit apparaat.")).to_be_visible()
+    session.expire_all()
+    assert session.exec(select(PushSubscription)).all() == []
+
+
+def test_refused_permission_is_explained_and_the_switch_stays_off(signed_in_phone, team_world, stub, session):
+    device = Device(stub, "noor-phone")
+    page = signed_in_phone(team_world["members"]["a"])
+    page.context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(device.json))
+    page.context.add_init_script("Notification.requestPermission = async () => 'denied';")
+    page.goto("/mijn-passkeys")
+    controlled(page)
+    switch = page.get_by_role("checkbox", name="Meldingen aan")
+    switch.click()
+    expect(page.get_by_text("Je browser blokkeert meldingen van Teambudget.", exact=False)).to_be_visible()
+    expect(switch).not_to_be_checked()
+    session.expire_all()
+    assert session.exec(select(PushSubscription)).all() == []
