@@ -1,0 +1,227 @@
+"""The outbox on a phone: offline drafts and votes, exactly-once sync, conflicts, and sign-out.
+
+Each test lets the service worker control the phone and keep the pages first (tests/browser/test_pwa.py),
+then goes offline with context.set_offline(True). Playwright's offline emulation does not fire the
+`online` event, so the tests dispatch it, as the browser would.
+"""
+import time
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError, expect
+from sqlalchemy import func
+from sqlmodel import select
+
+from models.members import active_membership
+from models.outbox import ClientOperation
+from models.requests import DraftInput, RequestStatus, SpendRequest, post_request, save_draft, withdraw_request
+from models.teams import CostCategory, District, Municipality, add_default_cost_categories
+from models.votes import Vote
+from tests.browser.conftest import swipe
+from tests.browser.test_accessibility import assert_accessible
+from tests.browser.test_pwa import controlled, kept_online
+
+OUTBOX_ITEMS = """() => new Promise((resolve, reject) => {
+    const opening = indexedDB.open('teambudget');
+    opening.onsuccess = () => {
+        const db = opening.result;
+        if (!db.objectStoreNames.contains('outbox')) { db.close(); resolve([]); return; }
+        const all = db.transaction('outbox').objectStore('outbox').getAll();
+        all.onsuccess = () => { db.close(); resolve(all.result.map(item => item.state)); };
+        all.onerror = () => reject(all.error);
+    };
+    opening.onerror = () => reject(opening.error);
+})"""
+
+
+@pytest.fixture
+def team_with_categories(session, make_team, make_member):
+    """Team Oost with the cost categories, a requester and two voters."""
+    team = make_team("Team Oost", annual_budget_cents=50_000)
+    add_default_cost_categories(session, session.get(Municipality, session.get(District, team.district_id).municipality_id))
+    session.commit()
+    members = {name: make_member(team, "worker", name=name.capitalize()) for name in ("noor", "anna", "bram")}
+    return team, members
+
+
+def _count(session, model, *where):
+    session.expire_all()
+    return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def _wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def _outbox_states(page):
+    """The states of the items in the phone's outbox; None while the page is between two documents."""
+    try:
+        return page.evaluate(OUTBOX_ITEMS)
+    except PlaywrightError:  # back online, app.js reloads a kept copy by itself
+        return None
+
+
+def _outbox_becomes(page, states):
+    """Wait until the phone's outbox holds items in exactly these states."""
+    _wait_for(lambda: _outbox_states(page) == states)
+
+
+def _fill_request(page):
+    page.get_by_label("Bedrag in euro").fill("75")
+    page.get_by_label("Kostensoort").select_option(label="Boodschappen en leefgeld")
+    page.get_by_label("Situatie").fill("Moeder van drie kinderen met een uitkering, wacht op haar bezwaar.")
+    page.get_by_label("Wat voorkomt het?").fill("Dat de kinderen deze week zonder eten zitten.")
+    page.get_by_label("Kenmerk van het huishouden").fill("D-2026-0042")
+
+
+def _back_online(page):
+    page.context.set_offline(False)
+    try:
+        page.evaluate("() => dispatchEvent(new Event('online'))")
+    except PlaywrightError:  # Chromium fired it itself, and app.js reloaded the kept copy
+        pass
+
+
+def test_draft_made_offline_survives_closing_and_syncs_exactly_once(signed_in_phone, team_with_categories, session):
+    team, members = team_with_categories
+    page = signed_in_phone(members["noor"])
+    form_url = f"/teams/{team.id}/aanvragen/nieuw"
+    page.goto(form_url)
+    kept_online(page, form_url)
+
+    page.context.set_offline(True)
+    page.reload()
+    _fill_request(page)
+    _outbox_becomes(page, ["draft"])
+    context = page.context
+    page.close()  # the app is closed, the phone stays offline
+
+    page = context.new_page()
+    page.goto(form_url)
+    expect(page.get_by_label("Bedrag in euro")).to_have_value("75")
+    expect(page.get_by_label("Situatie")).to_have_value("Moeder van drie kinderen met een uitkering, wacht op haar bezwaar.")
+    expect(page.get_by_label("Kenmerk van het huishouden")).to_have_value("D-2026-0042")
+    page.get_by_role("button", name="Versturen naar het team").click()
+    expect(page.get_by_role("status").filter(has_text="Bewaard op deze telefoon")).to_be_visible()
+    expect(page.get_by_role("link", name="Uitbak (1)")).to_be_visible()
+    assert _count(session, SpendRequest) == 0
+
+    _back_online(page)
+    _wait_for(lambda: _count(session, SpendRequest) == 1)
+    _outbox_becomes(page, [])
+    page.goto(form_url)  # app start: a sync that finds nothing more to send
+    expect(page.get_by_label("Bedrag in euro")).to_have_value("")
+    page.wait_for_timeout(500)
+    assert _count(session, SpendRequest, SpendRequest.status == RequestStatus.OPEN) == 1
+    assert _count(session, ClientOperation) == 1
+
+
+def test_sync_cut_off_by_closing_the_page_leaves_no_duplicate_and_no_loss(signed_in_phone, team_with_categories, session):
+    team, members = team_with_categories
+    page = signed_in_phone(members["noor"])
+    form_url = f"/teams/{team.id}/aanvragen/nieuw"
+    page.goto(form_url)
+    controlled(page)
+    applied = []
+
+    def apply_then_hang(route):
+        """The server applies the post, but its answer never reaches the page."""
+        applied.append(route.fetch(max_redirects=0).status)
+
+    page.route(f"**/teams/{team.id}/aanvragen", apply_then_hang)
+    _fill_request(page)
+    page.get_by_role("button", name="Versturen naar het team").click()
+    _wait_for(lambda: page.wait_for_timeout(50) or applied)
+    assert applied == [200]
+    assert page.evaluate(OUTBOX_ITEMS) == ["sending"]
+    context = page.context
+    page.close()
+
+    page = context.new_page()  # reopening the app sends it again, with the same UUID
+    page.goto(f"/teams/{team.id}")
+    _outbox_becomes(page, [])
+    assert _count(session, SpendRequest) == 1
+    assert _count(session, ClientOperation) == 1
+    expect(page.get_by_role("link", name="Uitbak")).to_have_text("Uitbak")
+
+
+def _open_request(session, app, team, requester):
+    membership = active_membership(session, requester.id, team.id)
+    category = session.exec(select(CostCategory).where(CostCategory.code == "groceries")).one()
+    draft = save_draft(session, team, membership, DraftInput(
+        amount="75", cost_category_id=category.id, situation="Vader met twee kinderen, wacht op zijn loon.",
+        prevents="Afsluiting van de energie.", household_reference="D-1"),
+        household_secret=app.config["HOUSEHOLD_KEY_SECRET"])
+    post_request(session, draft, team, requester.id)
+    session.commit()
+    return draft
+
+
+def test_vote_queued_offline_on_a_request_decided_meanwhile_shows_the_conflict(
+        signed_in_phone, team_with_categories, session, live_server):
+    team, members = team_with_categories
+    spend_request = _open_request(session, live_server[0], team, members["noor"])
+    page = signed_in_phone(members["anna"])
+    page.goto(f"/teams/{team.id}")
+    kept_online(page, f"/teams/{team.id}")
+
+    page.context.set_offline(True)
+    page.reload()
+    swipe(page, page.locator("[data-swipe-card]"), 220)
+    expect(page.get_by_role("status").filter(has_text="Bewaard op deze telefoon")).to_be_visible(timeout=8_000)
+
+    withdraw_request(session, session.get(SpendRequest, spend_request.id), members["noor"].id)  # meanwhile
+    session.commit()
+    _back_online(page)
+    _outbox_becomes(page, ["conflict"])
+    page.wait_for_load_state()
+    page.goto("/uitbak")
+    item = page.get_by_role("listitem").filter(has_text="Over deze aanvraag is al besloten.")
+    expect(item).to_be_visible()
+    expect(item).to_contain_text("Niet verstuurd")
+    expect(item).to_contain_text("€\xa075,00")
+    assert _count(session, Vote) == 0
+    assert_accessible(page, "nl", "outbox with a conflict")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    item.get_by_role("button", name="Weggooien").click()
+    expect(page.get_by_text("De uitbak is leeg")).to_be_visible()
+    assert page.evaluate(OUTBOX_ITEMS) == []
+
+
+def test_outbox_page_opens_offline(signed_in_phone, team_with_categories):
+    team, members = team_with_categories
+    page = signed_in_phone(members["anna"])
+    page.goto(f"/teams/{team.id}")
+    controlled(page)
+    page.context.set_offline(True)
+    page.goto("/uitbak")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uitbak")
+    expect(page.get_by_text("De uitbak is leeg")).to_be_visible()
+
+
+def test_sign_out_warns_about_unsent_items_then_leaves_nothing(signed_in_phone, team_with_categories):
+    team, members = team_with_categories
+    page = signed_in_phone(members["noor"])
+    form_url = f"/teams/{team.id}/aanvragen/nieuw"
+    page.goto(form_url)
+    kept_online(page, form_url)
+    page.get_by_label("Bedrag in euro").fill("40")
+    _outbox_becomes(page, ["draft"])
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Uitloggen").click()
+    _wait_for(lambda: page.wait_for_timeout(50) or questions)
+    assert questions == ["1 ding is nog niet verstuurd. Toch uitloggen? Dan is het weg van deze telefoon."]
+    expect(page.get_by_role("button", name="Uitloggen")).to_be_visible()  # cancelled: still signed in
+    assert page.evaluate(OUTBOX_ITEMS) == ["draft"]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Uitloggen").click()
+    expect(page.get_by_role("heading", level=1, name="Inloggen")).to_be_visible()
+    controlled(page)
+    assert page.evaluate("() => indexedDB.databases()") == []
+    assert not [name for name in page.evaluate("() => caches.keys()") if name.startswith("pages-")]

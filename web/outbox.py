@@ -1,0 +1,119 @@
+"""The outbox: the page that lists what this phone still has to send, and exactly-once replays.
+
+URL table:
+  GET /uitbak            the outbox page (public: the worker keeps it in the shell, so it opens offline;
+                         it holds nothing of a member, the list is drawn from the phone's IndexedDB)
+  GET /uitbak/sleutel    a fresh CSRF token for a replay (signed in; 401 as JSON when signed out)
+
+Exactly once: a POST that carries OPERATION_HEADER (a UUID the phone generated before its first
+attempt) goes through `client_operation`. The same UUID with the same body gets the stored answer
+again without being applied; with a different body a 409. A view applies it with `applied`, which
+records the operation in the same transaction as the effect, or refuses it with `refused`, which
+records nothing (models/outbox.py).
+"""
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import IntegrityError
+
+from models.outbox import ReusedOperation, body_digest, canonical_uuid, earlier_operation, record_operation
+from models.requests import household_key
+from web.database import db
+
+bp = Blueprint("outbox", __name__, url_prefix="/uitbak")
+
+OPERATION_HEADER = "Teambudget-Operation"
+REPLAYED_HEADER = "Teambudget-Operation-Replayed"
+#: form fields that say nothing about the operation itself
+IGNORED_FIELDS = {"csrf_token"}
+
+
+@bp.get("")
+def page():
+    """The outbox page; outbox.js fills it from IndexedDB, so it needs no signed-in member."""
+    response = current_app.make_response(render_template("outbox/page.html", shell_only=True))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/sleutel")
+def token():
+    """A fresh CSRF token for replaying the outbox, or 401 when the session has ended."""
+    if not current_user.is_authenticated:
+        return jsonify(error=str(_l("Log opnieuw in om dit te versturen.")), signed_out=True), 401
+    return jsonify(csrf_token=generate_csrf())
+
+
+def _operation_fields() -> dict[str, list[str]]:
+    """The posted fields, with a household reference replaced by its keyed hash before hashing."""
+    fields = {key: values for key, values in request.form.lists() if key not in IGNORED_FIELDS}
+    references = [value for value in fields.pop("household_reference", []) if value.strip()]
+    if references:
+        fields["household_key"] = [household_key(current_app.config["HOUSEHOLD_KEY_SECRET"], value)
+                                   for value in references]
+    return fields
+
+
+def _earlier_answer(client_uuid: str, digest: str):
+    """The stored answer of an operation already applied, a 409 for a reused UUID, else None."""
+    try:
+        done = earlier_operation(db(), current_user.id, client_uuid, digest)
+    except ReusedOperation as reused:
+        db().rollback()
+        return jsonify(error=str(reused.message), conflict="reused"), 409
+    if done is None:
+        return None
+    db().rollback()  # nothing to write: let go of the write lock at once
+    return current_app.response_class(done.response_body, status=done.status_code, mimetype="application/json",
+                                      headers={REPLAYED_HEADER: "true"})
+
+
+def client_operation(kind: str):
+    """Make a POST view idempotent on OPERATION_HEADER; without the header the view runs as before."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(**values):
+            raw = request.headers.get(OPERATION_HEADER)
+            if raw is None:
+                return view(**values)
+            client_uuid = canonical_uuid(raw)
+            if client_uuid is None:
+                return jsonify(error=str(_l("Dit bericht heeft geen geldige code."))), 400
+            digest = body_digest(kind, _operation_fields())
+            answer = _earlier_answer(client_uuid, digest)
+            if answer is not None:
+                return answer
+            g.client_operation = (client_uuid, kind, digest)
+            try:
+                return view(**values)
+            except IntegrityError:
+                # Another attempt with this UUID committed first: answer as it was answered.
+                db().rollback()
+                answer = _earlier_answer(client_uuid, digest)
+                if answer is None:
+                    raise
+                return answer
+        return wrapper
+    return decorate
+
+
+def in_operation() -> bool:
+    """Whether this request replays an outbox item (and wants JSON back)."""
+    return "client_operation" in g
+
+
+def applied(body: dict, status: int = 200):
+    """Record the operation with its answer, commit it together with the effect, and answer."""
+    client_uuid, kind, digest = g.client_operation
+    record_operation(db(), current_user.id, client_uuid, kind, digest, status, body)
+    db().commit()
+    return jsonify(body), status
+
+
+def refused(violation):
+    """A rule said no: nothing was applied and nothing is recorded, so the item may be edited and resent."""
+    db().rollback()
+    return jsonify(error=str(violation.message), field=violation.field), 422
