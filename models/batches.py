@@ -1,0 +1,229 @@
+"""Load batches: the coordinator's bank order of top-ups and card loads, and its ledger entries.
+
+Invariants:
+- A municipality has at most one open (not executed) batch, so what was checked when a batch was made
+  still holds when it is executed: per team, bank + top-ups stays within the account cap, top-ups stay
+  within what is reserved, loads stay within bank + top-ups. Execution checks it again all the same.
+- A load line carries exactly the granted amount of its request; a card is in one open batch at most
+  (its state is load_requested while it is).
+- Once downloaded a batch is frozen: no line is added, removed or changed, and every download returns
+  the same file. Executing posts its ledger entries exactly once (a conditional UPDATE claims it, under
+  the money lock): top-ups first (reserved → bank), then loads (bank → cards).
+- References in the file are anonymous: "TB-<team>-<request>" for a load, "TB-<team>-OPW<batch>" for a
+  top-up; never a name, a household or a card number.
+"""
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Text, update
+from sqlmodel import Field, Session, SQLModel, func, select
+
+from models.cards import Card, CardState, mark_loaded, transition
+from models.clock import utcnow
+from models.ledger import AccountKind, balance_cents, load_onto_card, top_up
+from models.requests import SpendRequest
+from models.rules import RuleViolation
+from models.teams import District, Team, current_budget_year
+
+
+class LineKind(StrEnum):
+    """What a batch line does."""
+
+    TOP_UP = "top_up"
+    LOAD = "load"
+
+
+class LoadBatch(SQLModel, table=True):
+    """One bank order of a municipality's foundation."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    created_by_id: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    #: set by the first download; from then on the batch is frozen
+    downloaded_at: datetime | None = None
+    #: the pain.001 file as first downloaded, returned again on every later download
+    sepa_xml: str | None = Field(default=None, sa_type=Text)
+    executed_at: datetime | None = None
+    executed_by_id: int | None = Field(default=None, foreign_key="member.id")
+
+    @property
+    def is_open(self):
+        """Not executed yet."""
+        return self.executed_at is None
+
+
+class BatchLine(SQLModel, table=True):
+    """One transfer in a batch: a top-up of a team account, or the load of one card."""
+
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="batchline_amount_positive"),)
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="loadbatch.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    kind: str = Field(max_length=10)
+    amount_cents: int
+    budget_year_id: int = Field(foreign_key="budgetyear.id")
+    card_id: int | None = Field(default=None, foreign_key="card.id", index=True)
+    request_id: int | None = Field(default=None, foreign_key="spendrequest.id")
+    #: the remittance information: anonymous
+    reference: str = Field(max_length=60)
+    #: the ledger entry posted when the batch was executed
+    entry_id: int | None = Field(default=None, foreign_key="entry.id")
+
+
+def open_batch(session: Session, municipality_id: int) -> LoadBatch | None:
+    """The municipality's batch that is not executed yet, if any."""
+    return session.exec(select(LoadBatch).where(LoadBatch.municipality_id == municipality_id,
+                                                LoadBatch.executed_at.is_(None))).first()
+
+
+def lines_of(session: Session, batch_id: int) -> list[BatchLine]:
+    """A batch's lines: top-ups first, then loads."""
+    lines = session.exec(select(BatchLine).where(BatchLine.batch_id == batch_id).order_by(BatchLine.id)).all()
+    return sorted(lines, key=lambda line: (line.kind != LineKind.TOP_UP, line.id))
+
+
+def pending_top_ups_cents(session: Session, team_id: int) -> int:
+    """Top-ups of the team in a batch that is not executed yet."""
+    return int(session.exec(select(func.coalesce(func.sum(BatchLine.amount_cents), 0))
+                            .join(LoadBatch, LoadBatch.id == BatchLine.batch_id)
+                            .where(BatchLine.team_id == team_id, BatchLine.kind == LineKind.TOP_UP,
+                                   LoadBatch.executed_at.is_(None))).one())
+
+
+def waiting_loads(session: Session, team_id: int) -> list[tuple[Card, SpendRequest]]:
+    """Reserved cards of the team, with their granted requests: loads not yet in a batch."""
+    return list(session.exec(select(Card, SpendRequest).join(SpendRequest, SpendRequest.id == Card.request_id)
+                             .where(Card.team_id == team_id, Card.state == CardState.RESERVED).order_by(Card.id)).all())
+
+
+def team_money(session: Session, team: Team, budget_year_id: int) -> dict:
+    """The team account, what is reserved, the loads waiting and the top-up they need (within the cap)."""
+    bank = balance_cents(session, team.id, budget_year_id, AccountKind.BANK)
+    reserved = balance_cents(session, team.id, budget_year_id, AccountKind.RESERVED)
+    waiting = sum(request.granted_amount_cents for _card, request in waiting_loads(session, team.id))
+    needed = min(max(0, waiting - bank), team.account_cap_cents - bank, reserved)
+    return {"bank": bank, "reserved": reserved, "cards": balance_cents(session, team.id, budget_year_id, AccountKind.CARDS),
+            "waiting": waiting, "needed_top_up": max(0, needed), "cap": team.account_cap_cents}
+
+
+def load_reference(team_id: int, request_id: int) -> str:
+    """The anonymous remittance reference of a card load."""
+    return f"TB-{team_id}-{request_id}"
+
+
+def create_batch(session: Session, municipality_id: int, *, card_ids: list[int], top_ups: dict[int, int],
+                 actor_id: int) -> LoadBatch:
+    """A new batch of the chosen waiting loads and top-ups (team id → cents), checked per team."""
+    if open_batch(session, municipality_id) is not None:
+        raise RuleViolation(_l("Er is nog een opdracht die niet is uitgevoerd. Voer die eerst uit of annuleer hem."))
+    top_ups = {team_id: cents for team_id, cents in top_ups.items() if cents}
+    if not card_ids and not top_ups:
+        raise RuleViolation(_l("Kies minstens één lading of opwaardering."))
+    batch = LoadBatch(municipality_id=municipality_id, created_by_id=actor_id)
+    session.add(batch)
+    session.flush()
+    today = utcnow().date()
+    year = current_budget_year(session, municipality_id, today)
+    for team_id, cents in top_ups.items():
+        team = _team_of(session, team_id, municipality_id)
+        if cents < 0 or year is None:
+            raise RuleViolation(_l("Een opwaardering moet meer dan nul zijn."), field=f"top_up_{team_id}")
+        session.add(BatchLine(batch_id=batch.id, team_id=team.id, kind=LineKind.TOP_UP, amount_cents=cents,
+                              budget_year_id=year.id, reference=f"TB-{team.id}-OPW{batch.id}"))
+    for card_id in card_ids:
+        card = session.get(Card, card_id)
+        if card is None:
+            raise RuleViolation(_l("Die kaart bestaat niet."))
+        _team_of(session, card.team_id, municipality_id)
+        request = session.get(SpendRequest, card.request_id) if card.request_id else None
+        transition(session, card, "request_load", actor_id=actor_id, batch_id=batch.id)
+        session.add(BatchLine(batch_id=batch.id, team_id=card.team_id, kind=LineKind.LOAD, card_id=card.id,
+                              request_id=request.id, amount_cents=request.granted_amount_cents,
+                              budget_year_id=card.budget_year_id, reference=load_reference(card.team_id, request.id)))
+    session.flush()
+    check_batch(session, batch)
+    return batch
+
+
+def _team_of(session: Session, team_id: int, municipality_id: int) -> Team:
+    team = session.get(Team, team_id)
+    if team is None or session.get(District, team.district_id).municipality_id != municipality_id:
+        raise RuleViolation(_l("Dat team hoort niet bij deze gemeente."))
+    return team
+
+
+def check_batch(session: Session, batch: LoadBatch) -> None:
+    """Per team and budget year: within the cap, within what is reserved, loads covered by the bank."""
+    totals = {}
+    for line in lines_of(session, batch.id):
+        key = (line.team_id, line.budget_year_id)
+        top, load = totals.get(key, (0, 0))
+        totals[key] = (top + line.amount_cents, load) if line.kind == LineKind.TOP_UP else (top, load + line.amount_cents)
+    for (team_id, year_id), (top, load) in totals.items():
+        team = session.get(Team, team_id)
+        bank = balance_cents(session, team_id, year_id, AccountKind.BANK)
+        if bank + top > team.account_cap_cents:
+            raise RuleViolation(_l("%(team)s: het teamaccount zou boven het maximum komen.", team=team.name),
+                                field=f"top_up_{team_id}")
+        if top > balance_cents(session, team_id, year_id, AccountKind.RESERVED):
+            raise RuleViolation(_l("%(team)s: de opwaardering is meer dan er is toegekend.", team=team.name),
+                                field=f"top_up_{team_id}")
+        if load > bank + top:
+            raise RuleViolation(_l("%(team)s: er is een grotere opwaardering nodig voor deze ladingen.", team=team.name),
+                                field=f"top_up_{team_id}")
+
+
+def cancel_batch(session: Session, batch: LoadBatch, *, actor_id: int) -> None:
+    """Throw away a batch that was not downloaded yet; its cards wait again."""
+    _check_editable(batch)
+    for line in lines_of(session, batch.id):
+        if line.card_id:
+            transition(session, session.get(Card, line.card_id), "cancel_load", actor_id=actor_id, batch_id=batch.id)
+        session.delete(line)
+    session.delete(batch)
+
+
+def _check_editable(batch: LoadBatch) -> None:
+    if batch.downloaded_at is not None:
+        raise RuleViolation(_l("Deze opdracht is al gedownload en kan niet meer veranderen."))
+
+
+def freeze(session: Session, batch: LoadBatch, sepa_xml: str) -> str:
+    """Keep the file of the first download and freeze the batch; returns the file to send (always the same)."""
+    if batch.downloaded_at is None:
+        batch.downloaded_at, batch.sepa_xml = utcnow(), sepa_xml
+        session.add(batch)
+    return batch.sepa_xml
+
+
+def execute_batch(session: Session, batch: LoadBatch, *, actor_id: int) -> None:
+    """The bank carried out the batch: post every line's entry, once (callers hold the money lock)."""
+    if batch.downloaded_at is None:
+        raise RuleViolation(_l("Download de opdracht eerst en laat de bank hem uitvoeren."))
+    claimed = session.execute(update(LoadBatch).where(LoadBatch.id == batch.id, LoadBatch.executed_at.is_(None))
+                              .values(executed_at=utcnow(), executed_by_id=actor_id))
+    if claimed.rowcount != 1:
+        raise RuleViolation(_l("Deze opdracht is al uitgevoerd."))
+    check_batch(session, batch)
+    for line in lines_of(session, batch.id):
+        team = session.get(Team, line.team_id)
+        if line.kind == LineKind.TOP_UP:
+            entry = top_up(session, team, line.budget_year_id, line.amount_cents, memo=f"Opwaardering {line.reference}",
+                           actor_id=actor_id)
+        else:
+            entry = load_onto_card(session, team, line.budget_year_id, line.amount_cents, request_id=line.request_id,
+                                   memo=f"Lading {line.reference}", actor_id=actor_id)
+            mark_loaded(session, session.get(Card, line.card_id), line.amount_cents, actor_id=actor_id)
+        line.entry_id = entry.id
+        session.add(line)
+    session.refresh(batch)
+
+
+def lock_municipality(session: Session, municipality_id: int) -> None:
+    """models.ledger.lock_for_money for work on several teams of one municipality (a batch)."""
+    from models.teams import Municipality
+
+    if session.get_bind().dialect.name != "sqlite":  # SQLite: the transaction began with BEGIN IMMEDIATE
+        session.exec(select(Municipality.id).where(Municipality.id == municipality_id).with_for_update()).one()

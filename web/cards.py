@@ -1,0 +1,326 @@
+"""Cards: the coordinator's stock and load batches, the worker's card on the request page, the client's handover.
+
+URL table — coordinator (signed in as coordinator; objects of another municipality are 404):
+  GET  /beheer/kaarten                                      per team: account, waiting loads, top-up needed, stock
+  POST /beheer/kaarten/teams/<team_id>                      register a card (bank reference, last four digits)
+  POST /beheer/kaarten/<card_id>                            action=release, block, lose, spend, return (+ remaining)
+  POST /beheer/kaarten/opdrachten                           make a batch of chosen loads and top-ups
+  GET  /beheer/kaarten/opdrachten/<batch_id>                a batch with its lines and totals
+  POST /beheer/kaarten/opdrachten/<batch_id>/download       the pain.001 file; freezes the batch
+  POST /beheer/kaarten/opdrachten/<batch_id>/uitgevoerd     the bank executed it: post the ledger entries, once
+  POST /beheer/kaarten/opdrachten/<batch_id>/annuleren      throw away a batch not yet downloaded
+URL table — member of the request's team:
+  GET  /teams/<team_id>/aanvragen/<request_id>/kaart               the card part of the request page (polled)
+  POST /teams/<team_id>/aanvragen/<request_id>/kaart               the requester takes a card from the stock
+  POST /teams/<team_id>/aanvragen/<request_id>/kaart/overhandigen  the requester makes a handover link and QR
+URL table — public, rate-limited (the client, without an account):
+  GET  /kaart/<token>      what the card is for, and the button to confirm
+  POST /kaart/<token>      confirm receiving the card (once)
+"""
+from flask import (
+    Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlmodel import select
+
+import segno
+from models.audit import team_version
+from models.batches import (
+    LoadBatch, cancel_batch, create_batch, execute_batch, freeze, lines_of, lock_municipality, open_batch,
+    team_money, waiting_loads)
+from models.cards import (
+    STATE_LABELS, Card, CardState, block_card, card_of_request, mark_spent, register_card, release_card,
+    reserve_card, return_card, stock)
+from models.clock import utcnow
+from models.db import begin_write
+from models.handover import confirm_handover, create_handover, usable_handover
+from models.money import cents_to_input, parse_amount
+from models.requests import RequestStatus, SpendRequest
+from models.rules import RuleViolation
+from models.sepa import SETTINGS, pain001
+from models.teams import CostCategory, Team, current_budget_year, municipality_of_team, teams_of_municipality
+from web.access import load_team_of_member, signed_in_member
+from web.database import db
+from web.extensions import limiter
+from web.live import not_modified, with_etag
+
+admin_bp = Blueprint("card_admin", __name__, url_prefix="/beheer/kaarten")
+bp = Blueprint("cards", __name__, url_prefix="/teams/<int:team_id>/aanvragen/<int:request_id>/kaart")
+handover_bp = Blueprint("handover", __name__, url_prefix="/kaart")
+
+
+# --- coordinator ---------------------------------------------------------------------------------
+
+@admin_bp.url_value_preprocessor
+def load_for_coordinator(_endpoint, values):
+    """Only coordinators; every object in the URL belongs to their municipality; POSTs hold the money lock."""
+    member = signed_in_member()
+    if not member.is_coordinator:
+        abort(403)
+    g.current_member, g.municipality_id = member, member.municipality_id
+    if request.method == "POST":
+        begin_write(db())
+        lock_municipality(db(), g.municipality_id)
+    values = values if values is not None else {}
+    if "team_id" in values:
+        g.team = db().get(Team, values.pop("team_id"))
+        if g.team is None or municipality_of_team(db(), g.team).id != g.municipality_id:
+            abort(404)
+    if "card_id" in values:
+        g.card = db().get(Card, values.pop("card_id"))
+        if g.card is None or municipality_of_team(db(), db().get(Team, g.card.team_id)).id != g.municipality_id:
+            abort(404)
+    if "batch_id" in values:
+        g.batch = db().get(LoadBatch, values.pop("batch_id"))
+        if g.batch is None or g.batch.municipality_id != g.municipality_id:
+            abort(404)
+
+
+def _render_overview(status=200, errors=None, values=None):
+    year = current_budget_year(db(), g.municipality_id, utcnow().date())
+    rows = []
+    for team in teams_of_municipality(db(), g.municipality_id):
+        cards = db().exec(select(Card).where(Card.team_id == team.id, Card.closed_at.is_(None)).order_by(Card.id)).all()
+        money = team_money(db(), team, year.id) if year else None
+        rows.append({"team": team, "money": money, "cards": cards, "waiting": waiting_loads(db(), team.id),
+                     "top_up_input": cents_to_input(money["needed_top_up"]) if money and money["needed_top_up"] else ""})
+    batches = db().exec(select(LoadBatch).where(LoadBatch.municipality_id == g.municipality_id)
+                        .order_by(LoadBatch.id.desc()).limit(10)).all()
+    return render_template("cards/overview.html", rows=rows, batches=batches, open_batch=open_batch(
+        db(), g.municipality_id), state_labels=STATE_LABELS, errors=errors or {}, values=values or {}), status
+
+
+@admin_bp.get("")
+def overview():
+    """Every team's account, the loads waiting, the top-up they need, and the cards."""
+    return _render_overview()
+
+
+@admin_bp.post("/teams/<int:team_id>")
+def register():
+    """Add a card to a team's stock."""
+    try:
+        register_card(db(), g.team, request.form.get("reference", ""), request.form.get("last_four", ""),
+                      actor_id=g.current_member.id)
+    except RuleViolation as violation:
+        db().rollback()
+        return _render_overview(422, {f"{violation.field}_{g.team.id}": violation.message}, request.form)
+    db().commit()
+    flash(_("De kaart staat in de voorraad."), "info")
+    return redirect(url_for("card_admin.overview"), code=303)
+
+
+@admin_bp.post("/<int:card_id>")
+def card_action():
+    """Release, block, report lost, mark spent, or take back a card with what is left on it."""
+    actor, action = g.current_member.id, request.form.get("action", "")
+    verbs = {"release": lambda: release_card(db(), g.card, actor_id=actor),
+             "block": lambda: block_card(db(), g.card, "block", actor_id=actor),
+             "lose": lambda: block_card(db(), g.card, "lose", actor_id=actor),
+             "spend": lambda: mark_spent(db(), g.card, actor_id=actor),
+             "return": lambda: return_card(db(), g.card, _remaining(), actor_id=actor)}
+    try:
+        if action not in verbs:
+            raise RuleViolation(_("Dat kan niet met deze kaart."))
+        verbs[action]()
+    except RuleViolation as violation:
+        db().rollback()
+        return _render_overview(422, {f"card_{g.card.id}": violation.message})
+    db().commit()
+    return redirect(url_for("card_admin.overview"), code=303)
+
+
+def _remaining():
+    raw = (request.form.get("remaining") or "").strip()
+    return 0 if raw in ("0", "0,00", "") else parse_amount(raw, field="remaining")
+
+
+@admin_bp.post("/opdrachten")
+def batch_create():
+    """Make a batch of the chosen waiting loads and top-ups."""
+    try:
+        top_ups = {team.id: _top_up(team.id) for team in teams_of_municipality(db(), g.municipality_id)}
+        batch = create_batch(db(), g.municipality_id, card_ids=request.form.getlist("card_id", type=int),
+                             top_ups=top_ups, actor_id=g.current_member.id)
+    except RuleViolation as violation:
+        db().rollback()
+        return _render_overview(422, {violation.field or "batch": violation.message}, request.form)
+    db().commit()
+    return redirect(url_for("card_admin.batch", batch_id=batch.id), code=303)
+
+
+def _top_up(team_id):
+    raw = (request.form.get(f"top_up_{team_id}") or "").strip()
+    return 0 if raw in ("", "0", "0,00") else parse_amount(raw, field=f"top_up_{team_id}")
+
+
+def _render_batch(status=200, error=None):
+    lines = lines_of(db(), g.batch.id)
+    teams = {line.team_id: db().get(Team, line.team_id) for line in lines}
+    cards = {line.card_id: db().get(Card, line.card_id) for line in lines if line.card_id}
+    return render_template("cards/batch.html", batch=g.batch, lines=lines, teams=teams, cards=cards,
+                           total=sum(line.amount_cents for line in lines), error=error), status
+
+
+@admin_bp.get("/opdrachten/<int:batch_id>")
+def batch():
+    """A batch: its lines and totals, and what can still be done with it."""
+    return _render_batch()
+
+
+@admin_bp.post("/opdrachten/<int:batch_id>/download")
+def batch_download():
+    """The pain.001 file of the batch; the first download freezes it, later ones return the same file."""
+    try:
+        xml = g.batch.sepa_xml or pain001(g.batch.id, lines_of(db(), g.batch.id),
+                                          {name: current_app.config.get(name) for name in SETTINGS},
+                                          execution_date=utcnow().date())
+        xml = freeze(db(), g.batch, xml)
+    except RuleViolation as violation:
+        db().rollback()
+        return _render_batch(422, violation.message)
+    db().commit()
+    return Response(xml, mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="teambudget-opdracht-{g.batch.id}.xml"'})
+
+
+@admin_bp.post("/opdrachten/<int:batch_id>/uitgevoerd")
+def batch_execute():
+    """The bank executed the batch: post its entries (refused the second time)."""
+    try:
+        execute_batch(db(), g.batch, actor_id=g.current_member.id)
+    except RuleViolation as violation:
+        db().rollback()
+        db().refresh(g.batch)
+        return _render_batch(422, violation.message)
+    db().commit()
+    flash(_("De opdracht is verwerkt: de kaarten zijn geladen."), "info")
+    return redirect(url_for("card_admin.batch", batch_id=g.batch.id), code=303)
+
+
+@admin_bp.post("/opdrachten/<int:batch_id>/annuleren")
+def batch_cancel():
+    """Throw away a batch that was not downloaded yet."""
+    try:
+        cancel_batch(db(), g.batch, actor_id=g.current_member.id)
+    except RuleViolation as violation:
+        db().rollback()
+        return _render_batch(422, violation.message)
+    db().commit()
+    return redirect(url_for("card_admin.overview"), code=303)
+
+
+# --- the card on the request page ------------------------------------------------------------------
+
+@bp.url_value_preprocessor
+def load_request(_endpoint, values):
+    """The team and membership, and a posted request of that team; POSTs hold the write lock."""
+    signed_in_member()
+    if request.method == "POST":
+        begin_write(db())
+    load_team_of_member(values)
+    found = db().get(SpendRequest, values.pop("request_id"))
+    if found is None or found.team_id != g.team.id or found.status == RequestStatus.DRAFT:
+        abort(404)
+    g.spend_request = found
+
+
+@bp.app_context_processor
+def card_panel_helper():
+    """`card_panel(req)` for requests/_card.html, wherever the request page is rendered."""
+    return {"card_panel": card_panel}
+
+
+def card_panel(spend_request):
+    """What the card part of a request page shows."""
+    card = card_of_request(db(), spend_request.id)
+    mine = spend_request.requester_id == current_user.id
+    return {"card": card, "state_labels": STATE_LABELS, "mine": mine,
+            "stock": stock(db(), spend_request.team_id) if mine and (card is None or card.state not in (
+                CardState.RESERVED, CardState.LOAD_REQUESTED, CardState.LOADED, CardState.HANDED_OVER)) else [],
+            "version": team_version(db(), spend_request.team_id)}
+
+
+@bp.get("")
+def live():
+    """The card part of the request page, re-rendered only when the team changed."""
+    version = team_version(db(), g.team.id)
+    if not_modified(version):
+        return "", 304
+    return with_etag(render_template("requests/_card.html", req=g.spend_request), version)
+
+
+@bp.post("")
+def reserve():
+    """The requester takes a card from the team's stock for the granted request."""
+    card = db().get(Card, request.form.get("card_id", type=int) or 0)
+    try:
+        if g.spend_request.requester_id != current_user.id:
+            raise RuleViolation(_("Alleen de aanvrager pakt een kaart."), field="card_id")
+        if card is None or card.team_id != g.team.id:
+            raise RuleViolation(_("Kies een kaart."), field="card_id")
+        reserve_card(db(), card, g.spend_request, actor_id=current_user.id)
+    except RuleViolation as violation:
+        db().rollback()
+        return render_template("requests/_card.html", req=g.spend_request, error=violation.message), 422
+    db().commit()
+    return redirect(url_for("requests.show", team_id=g.team.id, request_id=g.spend_request.id), code=303)
+
+
+@bp.post("/overhandigen")
+def hand_over():
+    """A one-time link and QR code for the client; the page then follows the confirmation live."""
+    card = card_of_request(db(), g.spend_request.id)
+    try:
+        if card is None:
+            raise RuleViolation(_("Deze aanvraag heeft nog geen kaart."))
+        token = create_handover(db(), card, g.spend_request, member_id=current_user.id)
+    except RuleViolation as violation:
+        db().rollback()
+        return render_template("requests/_card.html", req=g.spend_request, error=violation.message), 422
+    db().commit()
+    link = current_app.config["WEBAUTHN_ORIGIN"] + url_for("handover.show", token=token)
+    qr_svg = segno.make(link, error="m").svg_inline(scale=5, svgclass="qr-code", omitsize=True)
+    return render_template("cards/hand_over.html", team=g.team, req=g.spend_request, link=link, qr_svg=qr_svg)
+
+
+@bp.get("/overhandigen")
+def hand_over_reloaded():
+    """Reloading the handover page: the link is shown only once, so back to the request (where a new one can be made)."""
+    return redirect(url_for("requests.show", team_id=g.team.id, request_id=g.spend_request.id), code=303)
+
+
+# --- the client ------------------------------------------------------------------------------------
+
+def _handover_limit():
+    return current_app.config.get("RATELIMIT_HANDOVER") or "20 per minute;200 per day"
+
+
+def _client_page(template, status=200, **context):
+    """A page for the client: nothing of the signed-in member (if any), never kept in a cache."""
+    response = current_app.make_response((render_template(template, shell_only=True, **context), status))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@handover_bp.route("/<token>", methods=["GET", "POST"])
+@limiter.limit(_handover_limit)
+def show(token):
+    """The client's page: the card, the amount, what it is for; confirming uses the link up."""
+    if request.method == "POST":
+        begin_write(db())
+    try:
+        found = usable_handover(db(), token)
+        card = db().get(Card, found.card_id)
+        if request.method == "POST":
+            confirm_handover(db(), found)
+            db().commit()
+            return _client_page("cards/client_thanks.html")
+    except RuleViolation as unusable:
+        db().rollback()
+        return _client_page("cards/client_unusable.html", 410, message=unusable.message)
+    spend_request = db().get(SpendRequest, card.request_id)
+    category = db().get(CostCategory, spend_request.cost_category_id) if spend_request.cost_category_id else None
+    return _client_page("cards/client.html", token=token, last_four=card.last_four,
+                        amount_cents=card.loaded_amount_cents, category=category)
