@@ -1,0 +1,137 @@
+/* Receipt photos (templates/requests/_receipts.html): shrunk in the browser, sent with a progress bar.
+   - Choosing photos (or pressing the button) sends each one on its own: drawn onto a canvas at most
+     MAX_SIDE px on its longest side (EXIF orientation applied) and sent as a JPEG; a canvas carries no
+     EXIF or GPS. A photo this browser cannot draw (HEIC on Chromium) goes as it is; the server converts it.
+   - Each send carries a new client_id (a UUID), so a resend by the outbox is stored once.
+   - The server answers with the receipts partial, which replaces the section (thumbnail, or the message).
+   - Offline: queueReceiptUpload() hands the photo to the outbox (static/js/outbox.js).
+   Without JavaScript the form posts the original photos; the server shrinks them the same way. */
+(function () {
+  "use strict";
+
+  var MAX_SIDE = 1600, QUALITY = 0.85;
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "r-" + Date.now().toString(16) + "-" + Math.random().toString(16).slice(2, 14);
+  }
+
+  // The photo as a JPEG Blob, longest side at most MAX_SIDE; the file itself when it cannot be drawn.
+  async function shrink(file) {
+    var bitmap;
+    try {
+      bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    } catch (error) {
+      return file;
+    }
+    var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    var canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    if (bitmap.close) bitmap.close();
+    return new Promise(function (resolve) {
+      canvas.toBlob(function (blob) { resolve(blob || file); }, "image/jpeg", QUALITY);
+    });
+  }
+
+  // HOOK for the offline outbox: hand over the Blob, the URL to POST it to (as field "photo") and the
+  // other form fields. Returns true when the outbox took it. The outbox must add the CSRF token when it
+  // replays, and send "client_id" unchanged so the server keeps the photo once.
+  function queueReceiptUpload(blob, url, fields) {
+    var outbox = window.TeambudgetOutbox;
+    if (!outbox || typeof outbox.queueUpload !== "function") return false;
+    outbox.queueUpload(blob, url, fields);
+    return true;
+  }
+
+  // POST one photo; resolves with {status, html}; rejects with a TypeError when the network fails.
+  function send(url, blob, clientId, onProgress) {
+    return new Promise(function (resolve, reject) {
+      var data = new FormData();
+      data.append("csrf_token", csrfToken());
+      data.append("client_id", clientId);
+      data.append("photo", blob, blob.type === "image/jpeg" ? "bonnetje.jpg" : (blob.name || "bonnetje"));
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader("HX-Request", "true");
+      xhr.setRequestHeader("HX-Request-Type", "partial");
+      xhr.upload.addEventListener("progress", function (event) {
+        if (event.lengthComputable) onProgress(event.loaded / event.total);
+      });
+      xhr.addEventListener("load", function () { resolve({ status: xhr.status, html: xhr.responseText }); });
+      xhr.addEventListener("error", function () { reject(new TypeError("network")); });
+      xhr.send(data);
+    });
+  }
+
+  // Put the server's receipts partial in place of the section; returns the new section.
+  function replacePanel(html) {
+    var current = document.querySelector("[data-receipts]");
+    var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-receipts]");
+    if (!current || !fresh) return null;
+    current.replaceWith(fresh);
+    return fresh;
+  }
+
+  function say(form, text) {
+    var status = form.querySelector("[data-receipt-status]");
+    if (status) status.textContent = text;
+  }
+
+  function fill(template, num, total) {
+    return template.replace("{num}", num).replace("{total}", total);
+  }
+
+  async function sendPhotos(form, files) {
+    var messages = form.dataset, url = form.action, total = files.length;
+    for (var i = 0; i < total; i++) {
+      var progress = form.querySelector("[data-receipt-progress]"), bar = progress.querySelector("progress");
+      form.querySelector("[data-receipt-submit]").disabled = true;
+      say(form, fill(messages.msgShrinking, i + 1, total));
+      var blob = await shrink(files[i]), clientId = newClientId();
+      if (!navigator.onLine && queueReceiptUpload(blob, url, { client_id: clientId })) { say(form, messages.msgQueued); continue; }
+      bar.value = 0;
+      progress.hidden = false;
+      say(form, fill(messages.msgSending, i + 1, total));
+      var result;
+      try {
+        result = await send(url, blob, clientId, function (part) { bar.value = Math.round(part * 100); });
+      } catch (error) {
+        progress.hidden = true;
+        form.querySelector("[data-receipt-submit]").disabled = false;
+        say(form, queueReceiptUpload(blob, url, { client_id: clientId }) ? messages.msgQueued : messages.msgNetwork);
+        return;
+      }
+      var panel = replacePanel(result.html);
+      if (!panel) {  // not our partial (an expired page, a server error): say so and let the member retry
+        progress.hidden = true;
+        form.querySelector("[data-receipt-submit]").disabled = false;
+        say(form, messages.msgFailed);
+        return;
+      }
+      form = panel.querySelector("[data-receipt-form]");
+      if (!form || result.status >= 400) return;  // the partial shows the message beside the field
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    var input = event.target.closest("[data-receipt-form] input[type=file]");
+    if (input && input.files.length) sendPhotos(input.form, Array.prototype.slice.call(input.files));
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("[data-receipt-form]"), input = form && form.querySelector("input[type=file]");
+    if (!input || !input.files.length) return;  // nothing chosen: the server says to choose a photo
+    event.preventDefault();
+    sendPhotos(form, Array.prototype.slice.call(input.files));
+  });
+
+  window.TeambudgetReceipts = { shrink: shrink, queueReceiptUpload: queueReceiptUpload };
+})();

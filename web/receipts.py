@@ -1,0 +1,194 @@
+"""Receipts of a team's granted requests: photos, amounts, "no receipt possible", and the missing list.
+
+URL table (signed in, active member of the team; a request or receipt of another team is 404):
+  GET  /teams/<team_id>/ontbrekende-bonnetjes                                        missing receipts (page)
+  POST /teams/<team_id>/aanvragen/<request_id>/bonnetjes                             add photo(s) (requester)
+  POST /teams/<team_id>/aanvragen/<request_id>/bonnetjes/<receipt_id>/bedrag         the amount on a receipt
+  GET  /teams/<team_id>/aanvragen/<request_id>/bonnetjes/<receipt_id>/foto           the photo (JPEG)
+  GET  /teams/<team_id>/aanvragen/<request_id>/bonnetjes/<receipt_id>/klein          its thumbnail (JPEG)
+  POST /teams/<team_id>/aanvragen/<request_id>/geen-bonnetje                         no receipt possible (requester)
+
+The request page includes templates/requests/_receipts.html; every POST answers with that partial for
+htmx and static/js/receipts.js, or redirects back to the request page (303) for a plain form.
+An upload is checked and re-encoded completely before anything is written: its files are written
+just before the one commit and removed again when the commit fails, so a refusal stores nothing.
+"""
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlmodel import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from models.db import begin_write
+from models.members import Member
+from models.receipt_images import ReceiptFiles, clean_receipt_image, new_file_name
+from models.receipts import (
+    Receipt, add_receipt, check_may_add_receipts, count_missing_receipts, missing_receipts, receipt_by_client_id,
+    receipt_panel, set_receipt_amount, state_no_receipt)
+from models.requests import RequestStatus, SpendRequest
+from models.rules import RuleViolation
+from models.teams import CostCategory
+from web.access import load_team_of_member, signed_in_member
+from web.database import db
+from web.errors import render_error
+from web.htmx import wants_partial
+from web.requests import _request_context  # the request page, re-rendered with a receipt's error
+
+bp = Blueprint("receipts", __name__, url_prefix="/teams/<int:team_id>")
+
+
+@bp.url_value_preprocessor
+def load_receipt(endpoint, values):
+    """The team and membership, the request (in this team, posted) and receipt (of that request) in the URL."""
+    signed_in_member()
+    if endpoint == "receipts.upload":
+        request.max_content_length = current_app.config["RECEIPT_MAX_BYTES"]  # before CSRF reads the form
+    load_team_of_member(values)
+    if "request_id" in values:
+        found = db().get(SpendRequest, values.pop("request_id"))
+        if found is None or found.team_id != g.team.id or found.status == RequestStatus.DRAFT:
+            abort(404)
+        g.spend_request = found
+    if "receipt_id" in values:
+        receipt = db().get(Receipt, values.pop("receipt_id"))
+        if receipt is None or receipt.request_id != g.spend_request.id:
+            abort(404)
+        g.receipt = receipt
+
+
+@bp.url_defaults
+def keep_ids(_endpoint, values):
+    """Links stay on the team (and request) of the page."""
+    if "team" in g and "team_id" not in values:
+        values["team_id"] = g.team.id
+
+
+@bp.app_context_processor
+def receipt_helpers():
+    """What the request page and the team's home page ask about receipts."""
+    return {"receipt_panel_for": lambda req: receipt_panel(db(), req, current_user.id),
+            "missing_receipts_for_me": lambda team: count_missing_receipts(db(), team.id, current_user.id)}
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error):
+    """413 with a message the worker can act on, as the partial for htmx or as a page."""
+    megabytes = current_app.config["RECEIPT_MAX_BYTES"] // (1024 * 1024)
+    message = _("De foto is te groot (meer dan %(mb)s MB). Maak de foto opnieuw of kies een kleinere.", mb=megabytes)
+    if "spend_request" in g:
+        return _panel(413, photo=message)
+    return render_error(413, _("Foto te groot"), message)
+
+
+def _files() -> ReceiptFiles:
+    return ReceiptFiles(current_app.config["RECEIPTS_PATH"])
+
+
+def _panel(status=200, notice=None, **errors):
+    """The receipts partial for htmx and receipts.js; a plain form goes back to the request page."""
+    if status < 400 and not wants_partial():
+        return redirect(url_for("requests.show", request_id=g.spend_request.id, _anchor="receipts"), code=303)
+    if not wants_partial():  # a plain form: the request page again, with the message beside the field
+        return render_template("requests/detail.html", receipt_errors=errors,
+                               **_request_context(g.spend_request)), status
+    return render_template("requests/_receipts.html", req=g.spend_request, receipt_errors=errors,
+                           receipt_notice=notice), status
+
+
+@bp.post("/aanvragen/<int:request_id>/bonnetjes")
+def upload():
+    """Check, clean and store the photo(s); all of them or none."""
+    client_id = request.form.get("client_id") or None
+    if receipt_by_client_id(db(), g.spend_request, client_id):
+        return _panel(notice=_("Dit bonnetje was al opgeslagen."))  # the outbox sent it again
+    photos = [photo for photo in request.files.getlist("photo") if photo.filename]
+    try:
+        check_may_add_receipts(db(), g.spend_request, current_user.id)  # before any decoding work
+        if not photos:
+            raise RuleViolation(_("Kies een foto van het bonnetje."), field="photo")
+        cleaned = [clean_receipt_image(photo.read()) for photo in photos]
+    except RuleViolation as violation:
+        return _panel(422, photo=violation.message)
+    begin_write(db())
+    db().refresh(g.spend_request)
+    names, files = [], _files()
+    try:
+        for image in cleaned:
+            names.append(new_file_name())
+            add_receipt(db(), g.spend_request, current_user.id, image, names[-1], client_id if len(cleaned) == 1 else None)
+            files.write(names[-1], image)
+        db().commit()
+    except RuleViolation as violation:
+        _forget(files, names)
+        return _panel(422, photo=violation.message)
+    except Exception:
+        _forget(files, names)
+        raise
+    return _panel(notice=_("Bonnetje opgeslagen. Vul het bedrag in dat erop staat."))
+
+
+def _forget(files: ReceiptFiles, names: list[str]) -> None:
+    db().rollback()
+    for name in names:
+        files.remove(name)
+
+
+@bp.post("/aanvragen/<int:request_id>/bonnetjes/<int:receipt_id>/bedrag")
+def amount():
+    """The worker types the total on the receipt."""
+    begin_write(db())
+    try:
+        set_receipt_amount(db(), g.receipt, g.spend_request, current_user.id, request.form.get("amount", ""))
+    except RuleViolation as violation:
+        db().rollback()
+        return _panel(422, **{violation.field or f"amount-{g.receipt.id}": violation.message})
+    db().commit()
+    return _panel(notice=_("Bedrag opgeslagen."))
+
+
+@bp.post("/aanvragen/<int:request_id>/geen-bonnetje")
+def no_receipt():
+    """The requester states that no receipt is possible, with the reason."""
+    begin_write(db())
+    try:
+        state_no_receipt(db(), g.spend_request, current_user.id, request.form.get("no_receipt_reason", ""))
+    except RuleViolation as violation:
+        db().rollback()
+        return _panel(422, **{violation.field or "no_receipt_reason": violation.message})
+    db().commit()
+    return _panel(notice=_("Opgeslagen: er is geen bonnetje."))
+
+
+def _send(thumbnail: bool):
+    path = _files().path(g.receipt.file_name, thumbnail)
+    if not path.is_file():
+        abort(404)
+    # read whole (at most a few hundred KB): a streamed file is left open when a client stops reading
+    response = current_app.response_class(path.read_bytes(), mimetype="image/jpeg")
+    response.headers["Content-Disposition"] = 'inline; filename="bonnetje.jpg"'  # never a name from the phone
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/aanvragen/<int:request_id>/bonnetjes/<int:receipt_id>/foto")
+def photo():
+    """The receipt photo, for members of the team only."""
+    return _send(thumbnail=False)
+
+
+@bp.get("/aanvragen/<int:request_id>/bonnetjes/<int:receipt_id>/klein")
+def thumbnail():
+    """The receipt's thumbnail, for members of the team only."""
+    return _send(thumbnail=True)
+
+
+@bp.get("/ontbrekende-bonnetjes")
+def missing():
+    """Requests whose card was handed over a week ago or more, with no receipt and no statement."""
+    rows = missing_receipts(db(), g.team.id)
+    requesters = {r.requester_id for r, _at in rows}
+    names = dict(db().exec(select(Member.id, Member.display_name).where(Member.id.in_(requesters))).all()) if rows else {}
+    categories = {c.id: c for c in db().exec(select(CostCategory).where(
+        CostCategory.id.in_({r.cost_category_id for r, _at in rows if r.cost_category_id})))} if rows else {}
+    return render_template("receipts/missing.html", team=g.team, rows=rows, names=names, categories=categories)
