@@ -9,7 +9,7 @@ PORT      ?= 5000
 INSTALLED := $(VENV)/.installed
 DEV       := $(VENV)/.installed-dev
 
-.PHONY: run test bench install dev translations extract-messages migrate demo-links chromium clean
+.PHONY: run test bench install dev translations extract-messages migrate demo-links chromium clean lighthouse
 
 run: install translations migrate
 	@$(BIN)/flask --app web seed-demo
@@ -23,8 +23,17 @@ test: dev translations chromium
 # Requests per second, p50/p95 latency and server CPU per request of the inbox, the vote and the live poll,
 # at ~1,000 and ~100,000 ledger entries (tests/bench/). Prints the figures; never fails on them.
 # More options: make bench BENCH_ARGS="--seconds 10" (or --help).
-bench: dev translations
+bench: dev translations chromium lighthouse
 	$(BIN)/python -m tests.bench.bench $(BENCH_ARGS)
+
+# Lighthouse for `make bench`, pinned, from npm, into build/ (gitignored). 12.2.3: 13 wants Node 22.
+# Without npm the benchmark says so and measures the rest.
+LIGHTHOUSE_VERSION := 12.2.3
+lighthouse:
+	@[ -x build/lighthouse/node_modules/.bin/lighthouse ] || ! command -v npm >/dev/null 2>&1 || \
+		(mkdir -p build/lighthouse && echo '{"private": true}' > build/lighthouse/package.json && \
+		 npm install --prefix build/lighthouse --no-audit --no-fund -E lighthouse@$(LIGHTHOUSE_VERSION) >/dev/null) || \
+		echo "Lighthouse could not be installed; make bench runs without it."
 
 install: $(INSTALLED)
 dev: $(DEV)

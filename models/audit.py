@@ -25,6 +25,9 @@ EVENT_LABELS = {
     "withdrawn": _l("ingetrokken"),
     "expired": _l("verlopen"),
     "setting_changed": _l("instelling gewijzigd"),
+    "receipt_added": _l("bonnetje toegevoegd"),
+    "receipt_amount": _l("bedrag op bonnetje"),
+    "no_receipt": _l("geen bonnetje mogelijk"),
 }
 
 

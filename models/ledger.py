@@ -13,8 +13,15 @@ Invariants:
 - Accounts are per team and budget year:
     funding    — where the year's budget comes from (its balance is minus what was allocated)
     available  — budget the team may still grant
-    reserved   — granted to requests, waiting to be loaded onto cards
-  (the team bank account and the cards get accounts of their own when cards arrive).
+    reserved   — granted to requests, not yet brought onto the team bank account
+    bank       — the team bank account behind the team's cards (derdenrekening); never above the
+                 team's account cap, never negative
+    cards      — money loaded onto prepaid cards and not yet spent or returned
+    spent      — what clients spent from their cards
+  The way of granted money: available → reserved (grant) → bank (top-up) → cards (load) → spent, or
+  back to bank when a card is returned (what would pass the cap goes back to available: the card bank
+  refunds it to the foundation). So available + reserved + bank + cards + spent is the annual budget.
+- A top-up never takes the bank above its cap nor beyond what is reserved; a load never beyond the bank.
 - Money-changing work holds `lock_for_money` first: on SQLite the database write lock (BEGIN
   IMMEDIATE), on PostgreSQL the municipality's row, so checks and postings of concurrent requests never
   interleave (the household cap spans every team of a municipality).
@@ -37,6 +44,9 @@ class AccountKind(StrEnum):
     FUNDING = "funding"
     AVAILABLE = "available"
     RESERVED = "reserved"
+    BANK = "bank"
+    CARDS = "cards"
+    SPENT = "spent"
 
 
 class Account(SQLModel, table=True):
@@ -163,3 +173,48 @@ def lock_for_money(session: Session, team: Team) -> None:
         return  # the transaction began with BEGIN IMMEDIATE (models.db.begin_write)
     district = session.get(District, team.district_id)
     session.exec(select(Municipality.id).where(Municipality.id == district.municipality_id).with_for_update()).one()
+
+
+def top_up(session: Session, team: Team, budget_year_id: int, amount_cents: int, *, memo: str,
+           actor_id: int | None = None) -> Entry:
+    """Bring reserved budget onto the team bank account (reserved → bank), within the cap."""
+    bank = balance_cents(session, team.id, budget_year_id, AccountKind.BANK)
+    if bank + amount_cents > team.account_cap_cents:
+        raise RuleViolation(_l("Het teamaccount zou boven het maximum komen."), field="top_up")
+    if amount_cents > balance_cents(session, team.id, budget_year_id, AccountKind.RESERVED):
+        raise RuleViolation(_l("Dat is meer dan er is toegekend en nog niet overgemaakt."), field="top_up")
+    return post_entry(session, team.id, [
+        (account(session, team.id, budget_year_id, AccountKind.RESERVED), -amount_cents),
+        (account(session, team.id, budget_year_id, AccountKind.BANK), amount_cents),
+    ], memo=memo, actor_id=actor_id)
+
+
+def load_onto_card(session: Session, team: Team, budget_year_id: int, amount_cents: int, *, memo: str,
+                   request_id: int, actor_id: int | None = None) -> Entry:
+    """Move money from the team bank account onto a card (bank → cards); never more than the bank holds."""
+    if amount_cents > balance_cents(session, team.id, budget_year_id, AccountKind.BANK):
+        raise RuleViolation(_l("Er staat niet genoeg op het teamaccount voor deze lading."), field="load")
+    return post_entry(session, team.id, [
+        (account(session, team.id, budget_year_id, AccountKind.BANK), -amount_cents),
+        (account(session, team.id, budget_year_id, AccountKind.CARDS), amount_cents),
+    ], memo=memo, request_id=request_id, actor_id=actor_id)
+
+
+def settle_card(session: Session, team: Team, budget_year_id: int, loaded_cents: int, remaining_cents: int, *,
+                memo: str, request_id: int | None, actor_id: int | None = None,
+                pending_top_ups_cents: int = 0) -> Entry:
+    """Take a card's money off the books: what is left goes back to the bank, the rest counts as spent.
+
+    What would take the bank (with the top-ups waiting in a batch) above its cap goes back to available:
+    the card bank refunds that part to the foundation.
+    """
+    if not 0 <= remaining_cents <= loaded_cents:
+        raise RuleViolation(_l("Het restbedrag moet tussen nul en het geladen bedrag liggen."), field="remaining")
+    room = team.account_cap_cents - balance_cents(session, team.id, budget_year_id, AccountKind.BANK) \
+        - pending_top_ups_cents
+    to_bank = max(0, min(remaining_cents, room))
+    parts = [(AccountKind.CARDS, -loaded_cents), (AccountKind.SPENT, loaded_cents - remaining_cents),
+             (AccountKind.BANK, to_bank), (AccountKind.AVAILABLE, remaining_cents - to_bank)]
+    return post_entry(session, team.id, [(account(session, team.id, budget_year_id, kind), amount)
+                                         for kind, amount in parts if amount],
+                      memo=memo, request_id=request_id, actor_id=actor_id)

@@ -212,6 +212,7 @@ def _category(session: Session, team: Team, category_id) -> CostCategory | None:
 def post_request(session: Session, request: SpendRequest, team: Team, member_id: int) -> SpendRequest:
     """Send a complete draft to the team, after checking it for personal data."""
     from models.decisions import transition
+    from models.push import notify_posted
 
     if request.requester_id != member_id:
         raise RuleViolation(_l("Alleen de aanvrager kan de aanvraag versturen."))
@@ -239,6 +240,7 @@ def post_request(session: Session, request: SpendRequest, team: Team, member_id:
     session.add(request)
     record(session, team_id=team.id, request_id=request.id, actor_id=member_id, action="posted",
            amount_cents=request.amount_cents, kind=request.kind)
+    notify_posted(session, request)  # sent only if this commits
     return request
 
 

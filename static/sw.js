@@ -2,8 +2,10 @@
    - Pages: network first; after NETWORK_TIMEOUT_MS or without network, this member's last copy with the
      offline banner shown, else the offline page. Copies are kept per member (PAGE_CACHE_HEADER) and
      dropped as soon as a page arrives for someone else or for no one.
-   - Static files: cache first, but only versioned URLs (?v=<hash>), whose bytes never change.
-   - POSTs and everything else go to the network untouched and are never stored. */
+   - Static files and /scripts.js: cache first, but only versioned URLs (?v=<hash>), whose bytes never change.
+   - POSTs and everything else go to the network untouched and are never stored.
+   - The outbox (static/js/outbox.js, imported below) is sent on Background Sync; its page is in the shell.
+   - Push messages are shown as notifications; a tap opens the request they name. */
 const VERSION = /* VERSION */ "dev";
 const PRECACHE_URLS = /* PRECACHE_URLS */ [];
 const STATIC_CACHE = "static-" + VERSION;
@@ -12,6 +14,8 @@ const OFFLINE_URL = "/offline";
 const NETWORK_TIMEOUT_MS = 3000;
 const PAGE_CACHE_HEADER = "Teambudget-Page-Cache";
 const STORED_AT_HEADER = "Teambudget-Stored-At";
+const OUTBOX_SCRIPT = PRECACHE_URLS.find((url) => url.startsWith("/static/js/outbox.js"));
+if (OUTBOX_SCRIPT) importScripts(OUTBOX_SCRIPT);  // the same sending code the pages run
 
 // Keep the shell; take over at once only on first install: an update waits until the member taps.
 self.addEventListener("install", (event) => {
@@ -35,12 +39,38 @@ self.addEventListener("message", (event) => {
   if (event.data === "skip-waiting") self.skipWaiting();
 });
 
+// Background Sync: the network is back, send what waits in the outbox (one run at a time, see outbox.js).
+self.addEventListener("sync", (event) => {
+  if (event.tag === "outbox" && self.teambudgetOutbox) event.waitUntil(self.teambudgetOutbox.sync());
+});
+
+// A push (web/push.py) names a team, an amount and a cost category, never a person: show it as sent.
+self.addEventListener("push", (event) => {
+  const message = event.data ? event.data.json() : {};
+  const icon = PRECACHE_URLS.find((url) => url.startsWith("/static/icons/icon-192.png"));
+  event.waitUntil(self.registration.showNotification(message.title || "Teambudget",
+    { body: message.body || "", tag: message.tag, icon: icon, data: { url: message.url || "/" } }));
+});
+
+// Tapping a notification opens its request: in a window that shows it already, else a new one.
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const target = new URL(event.notification.data && event.notification.data.url || "/", self.location.origin);
+  const url = target.origin === self.location.origin ? target.href : self.location.origin + "/";
+  event.waitUntil(self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+    const open = windows.find((client) => client.url === url);
+    return open ? open.focus() : self.clients.openWindow(url);
+  }));
+});
+
 // Pages network first, versioned static files cache first, the rest untouched.
 self.addEventListener("fetch", (event) => {
   const request = event.request, url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (request.mode === "navigate" || request.headers.get("HX-Boosted") === "true") event.respondWith(networkFirst(event));
-  else if (url.pathname.startsWith("/static/") && url.searchParams.has("v")) event.respondWith(cacheFirst(request));
+  else if ((url.pathname.startsWith("/static/") || url.pathname === "/scripts.js") && url.searchParams.has("v")) {
+    event.respondWith(cacheFirst(request));
+  }
 });
 
 async function networkFirst(event) {
@@ -51,7 +81,13 @@ async function networkFirst(event) {
   if (first) return first;
   const copy = await keptPage(event.request);
   if (copy) return copy;
-  return network.catch(() => caches.match(OFFLINE_URL, { cacheName: STATIC_CACHE, ignoreVary: true }));
+  return network.catch(() => shellPage(event.request));
+}
+
+// A page of the shell (the outbox) as kept at install, else the offline page.
+async function shellPage(request) {
+  const options = { cacheName: STATIC_CACHE, ignoreVary: true, ignoreSearch: true };
+  return (await caches.match(new URL(request.url).pathname, options)) || caches.match(OFFLINE_URL, options);
 }
 
 async function keepPage(request, response) {

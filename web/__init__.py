@@ -29,13 +29,22 @@ def create_app(test_config=None):
     cli.init_app(app)
     pwa.init_app(app)
 
-    from web import account, admin, auth, requests, shell, teams
+    from web import account, admin, auth, outbox, requests, shell, teams
 
     app.register_blueprint(shell.bp)      # /, /toegankelijkheid, /taal
     app.register_blueprint(auth.bp)       # /inloggen, /uitloggen, /uitnodiging/<token>
     app.register_blueprint(account.bp)    # /mijn-passkeys
     app.register_blueprint(teams.bp)      # /teams/<team_id>
     app.register_blueprint(requests.bp)   # /teams/<team_id>/aanvragen
+    from web import receipts
+    app.register_blueprint(receipts.bp)   # /teams/<team_id>/aanvragen/<request_id>/bonnetjes, …/ontbrekende-bonnetjes
     app.register_blueprint(admin.bp)      # /beheer
+    from web import cards
+    for blueprint in (cards.admin_bp, cards.bp, cards.handover_bp):
+        app.register_blueprint(blueprint)  # /beheer/kaarten, …/aanvragen/<request_id>/kaart, /kaart/<token>
     app.register_blueprint(pwa.bp)        # /sw.js, /manifest.webmanifest, /offline
+    app.register_blueprint(outbox.bp)     # /uitbak
+    from web import push
+    push.init_app(app)                    # sends what each request committed; `send-reminders`
+    app.register_blueprint(push.bp)       # /meldingen
     return app

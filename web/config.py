@@ -60,6 +60,9 @@ def from_environment(instance_path: Path) -> dict:
         "RATELIMIT_SIGN_IN": os.environ.get("RATELIMIT_SIGN_IN", "20 per minute;200 per day"),
         "RATELIMIT_INVITE": os.environ.get("RATELIMIT_INVITE", "20 per minute;200 per day"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # receipt photos: outside static/, served only to the team (web/receipts.py); uploads up to this size
+        "RECEIPTS_PATH": os.environ.get("RECEIPTS_PATH") or str(instance_path / "receipts"),
+        "RECEIPT_MAX_BYTES": _int("RECEIPT_MAX_MB", 15) * 1024 * 1024,
         "SMTP_HOST": os.environ.get("SMTP_HOST"),
         "SMTP_PORT": _int("SMTP_PORT", 587),
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME"),
@@ -67,6 +70,10 @@ def from_environment(instance_path: Path) -> dict:
         "SMTP_SENDER": os.environ.get("SMTP_SENDER"),
         "SMTP_STARTTLS": os.environ.get("SMTP_STARTTLS", "1") == "1",
         "THEME_CSS": os.environ.get("THEME_CSS"),
+        # the foundation's account that pays load batches, and the card bank's account it pays (models/sepa.py)
+        **{name: os.environ.get(name) for name in (
+            "SEPA_DEBTOR_NAME", "SEPA_DEBTOR_IBAN", "SEPA_DEBTOR_BIC",
+            "SEPA_CREDITOR_NAME", "SEPA_CREDITOR_IBAN", "SEPA_CREDITOR_BIC")},
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "web" / "translations"),
     }

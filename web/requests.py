@@ -14,7 +14,9 @@ URL table (signed in, active member of the team; a draft is visible to its reque
   POST /teams/<team_id>/aanvragen/<request_id>/intrekken     withdraw (requester)
 
 Every POST starts with the write lock (models.db.begin_write), so a vote, the decision it causes and
-the ledger entry land together or not at all.
+the ledger entry land together or not at all. Saving a draft, voting and commenting are also sent from
+the phone's outbox with a UUID (web/outbox.py): then they answer JSON, are applied exactly once, and a
+draft is saved and posted in one transaction, so a refused post leaves nothing half-done.
 """
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -37,6 +39,7 @@ from web.access import load_team_of_member, signed_in_member
 from web.database import db
 from web.htmx import wants_partial
 from web.live import not_modified, with_etag
+from web.outbox import applied, client_operation, in_operation, refused
 
 bp = Blueprint("requests", __name__, url_prefix="/teams/<int:team_id>/aanvragen")
 
@@ -111,18 +114,22 @@ def alternatives():
 
 
 @bp.post("")
+@client_operation("request")
 def create():
     """Save a new draft, or post it straight away."""
     return _save(None)
 
 
 @bp.post("/<int:request_id>")
+@client_operation("request")
 def update():
     """Save or post an existing draft."""
     return _save(g.spend_request)
 
 
 def _save(existing):
+    if in_operation():
+        return _save_from_outbox(existing)
     draft_input = _posted_draft()
     draft_input.household_reference, reference = "", draft_input.household_reference  # never sent back
     try:
@@ -141,6 +148,19 @@ def _save(existing):
         db().commit()
         return redirect(url_for("requests.show", request_id=saved.id), code=303)
     return redirect(url_for("requests.show", request_id=saved.id, opgeslagen=1), code=303)
+
+
+def _save_from_outbox(existing):
+    """A draft from the outbox: saved, and posted when asked, in one transaction with its record."""
+    try:
+        saved = save_draft(db(), g.team, g.membership, _posted_draft(), request=existing,
+                           household_secret=current_app.config["HOUSEHOLD_KEY_SECRET"])
+        if request.form.get("action") == "post":
+            post_request(db(), saved, g.team, current_user.id)
+    except RuleViolation as violation:
+        return refused(violation)
+    saved_only = {"opgeslagen": 1} if saved.status == RequestStatus.DRAFT else {}
+    return applied({"status": saved.status, "redirect": url_for("requests.show", request_id=saved.id, **saved_only)})
 
 
 def _request_context(spend_request):
@@ -196,14 +216,24 @@ def _decide_after(action):
         action()
         decide(db(), g.spend_request, g.team, actor_id=current_user.id)
     except RuleViolation as violation:
+        if in_operation():
+            return refused(violation)
         db().rollback()
         db().refresh(g.spend_request)
         return _after_action(422, **{violation.field or "vote": violation.message})
+    if in_operation():
+        return applied(_outcome())
     db().commit()
     return _after_action()
 
 
+def _outcome():
+    """What the outbox is told after a vote or comment took effect."""
+    return {"status": g.spend_request.status, "redirect": url_for("requests.show", request_id=g.spend_request.id)}
+
+
 @bp.post("/<int:request_id>/stem")
+@client_operation("vote")
 def vote():
     """Vote, or change the vote, and decide if that completes a quorum."""
     form = request.form
@@ -229,13 +259,18 @@ def lift():
 
 
 @bp.post("/<int:request_id>/reacties")
+@client_operation("comment")
 def comment():
     """Add a message to the discussion."""
     try:
         add_comment(db(), g.spend_request, g.membership, request.form.get("body", ""))
     except RuleViolation as violation:
+        if in_operation():
+            return refused(violation)
         db().rollback()
         return _after_action(422, body=violation.message)
+    if in_operation():
+        return applied(_outcome())
     db().commit()
     return _after_action()
 

@@ -65,6 +65,14 @@
     clearTimeout(vote.timer);
     var body = new URLSearchParams({ choice: vote.choice, csrf_token: csrfToken() });
     try {
+      if (window.teambudgetOutbox) {  // sent now, or kept on the phone until the network is back (outbox.js)
+        var outcome = await window.teambudgetOutbox.queue("vote", vote.card.dataset.voteUrl, { choice: [vote.choice] },
+          { title: vote.card.querySelector(".card__title").textContent.trim() });
+        if (outcome.state === "conflict" || outcome.state === "signed_out") throw new Error(outcome.message);
+        if (outcome.state === "sent") undoBar().hidden = true;
+        else undoBar().querySelector("[data-undo-text]").textContent = outcome.message;
+        return;
+      }
       var response = await fetch(vote.card.dataset.voteUrl, { method: "POST", body: body, credentials: "same-origin",
         headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" } });
       if (!response.ok) {
@@ -265,6 +273,15 @@
   }
 
   async function forgetTeamData() {
+    if (window.indexedDB && indexedDB.databases) {  // the outbox (unsent drafts, votes, comments) and any other
+      var databases = await indexedDB.databases();
+      await Promise.all(databases.map(function (database) {
+        return new Promise(function (resolve) {
+          var request = indexedDB.deleteDatabase(database.name);
+          request.onsuccess = request.onerror = request.onblocked = resolve;
+        });
+      }));
+    }
     if (!window.caches) return;
     var names = await caches.keys();
     await Promise.all(names.map(function (name) { return caches.delete(name); }));
@@ -314,8 +331,13 @@
     var form = event.target.closest("[data-sign-out]");
     if (!form || form.hasAttribute("data-forgotten")) return;
     event.preventDefault();
-    form.setAttribute("data-forgotten", "");
-    forgetTeamData().finally(function () { form.submit(); });
+    // Unsent outbox items are lost by signing out: the worker may still cancel (outbox.js asks).
+    var ask = window.teambudgetOutbox ? window.teambudgetOutbox.confirmSignOut() : Promise.resolve(true);
+    ask.then(function (signOut) {
+      if (!signOut) return;
+      form.setAttribute("data-forgotten", "");
+      forgetTeamData().finally(function () { form.submit(); });
+    });
   });
 
   document.addEventListener("submit", function (event) {

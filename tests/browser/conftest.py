@@ -140,6 +140,7 @@ def signed_in_phone(phone, live_server, session):
 
 def swipe(page, locator, distance):
     """A real touch swipe across `locator` (CDP touch events), `distance` pixels to the right (negative: left)."""
+    locator.scroll_into_view_if_needed()  # a touch outside the viewport lands nowhere
     box = locator.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     cdp = page.context.new_cdp_session(page)

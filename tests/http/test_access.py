@@ -11,7 +11,10 @@ from models.invites import invite_to_team
 from models.members import TEAM_ROLES, active_membership, end_membership
 from models.clock import utcnow
 from models.passkeys import Passkey
+from models.receipts import Receipt
 from models.requests import SpendRequest
+from models.batches import LoadBatch
+from models.cards import Card
 
 #: routes that name no object and are open to anyone, or act only on the signed-in member's own data
 PUBLIC_OR_OWN = {
@@ -19,9 +22,14 @@ PUBLIC_OR_OWN = {
     "auth.sign_in", "auth.sign_in_begin", "auth.sign_in_finish", "auth.sign_out",
     "auth.invite", "auth.invite_begin", "auth.invite_finish",
     "account.passkeys", "account.add_begin", "account.add_finish",
-    "pwa.service_worker", "pwa.manifest", "pwa.offline",
+    "pwa.service_worker", "pwa.manifest", "pwa.offline", "pwa.page_scripts_file",
+    "push.key", "push.add", "push.remove",
+    "outbox.page", "outbox.token",
+    "handover.show",  # the client's one-time card link (tests/http/test_cards.py)
 }
-OBJECT_ARGUMENTS = {"team_id", "membership_id", "member_id", "invite_id", "passkey_id", "request_id"}
+OBJECT_ARGUMENTS = {"team_id", "membership_id", "member_id", "invite_id", "passkey_id", "request_id", "receipt_id",
+                    "card_id", "batch_id"}
+COORDINATOR_BLUEPRINTS = ("admin.", "card_admin.")
 ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]
 
 
@@ -55,6 +63,13 @@ def world(session, make_team, make_member):
     foreign_request = SpendRequest(team_id=theirs.id, requester_id=foreign_worker.id, amount_cents=5_000,
                                    situation="Ander team", status="open", posted_at=utcnow())
     session.add(foreign_request)
+    session.flush()
+    foreign_receipt = Receipt(request_id=foreign_request.id, team_id=theirs.id, added_by_id=foreign_worker.id,
+                              file_name="f" * 32, width=1, height=1)
+    session.add(foreign_receipt)
+    foreign_card = Card(team_id=theirs.id, reference="K-ANDER", last_four="9999")
+    foreign_batch = LoadBatch(municipality_id=foreign_coordinator.municipality_id, created_by_id=foreign_coordinator.id)
+    session.add_all([foreign_card, foreign_batch])
     session.commit()
     foreign = {
         "team_id": theirs.id,
@@ -63,6 +78,9 @@ def world(session, make_team, make_member):
         "invite_id": foreign_invite.id,
         "passkey_id": foreign_passkey.id,
         "request_id": foreign_request.id,
+        "receipt_id": foreign_receipt.id,
+        "card_id": foreign_card.id,
+        "batch_id": foreign_batch.id,
     }
     return {"ours": ours, "actors": actors, "foreign": foreign}
 
@@ -70,7 +88,7 @@ def world(session, make_team, make_member):
 def test_every_route_is_classified(app):
     unclassified = {rule.endpoint for rule, _method in _routes(app)
                     if not (set(rule.arguments) & OBJECT_ARGUMENTS)
-                    and rule.endpoint not in PUBLIC_OR_OWN and not rule.endpoint.startswith("admin.")}
+                    and rule.endpoint not in PUBLIC_OR_OWN and not rule.endpoint.startswith(COORDINATOR_BLUEPRINTS)}
     assert unclassified == set()
 
 
@@ -98,9 +116,10 @@ def test_team_roles_cannot_use_admin_pages(app, client, session, world, login_as
     ours = world["ours"]
     own_objects = {"team_id": ours.id, "member_id": world["actors"]["worker"].id,
                    "membership_id": active_membership(session, world["actors"]["worker"].id, ours.id).id,
-                   "invite_id": world["foreign"]["invite_id"]}
+                   "invite_id": world["foreign"]["invite_id"], "card_id": world["foreign"]["card_id"],
+                   "batch_id": world["foreign"]["batch_id"]}
     for rule, method in _routes(app):
-        if not rule.endpoint.startswith("admin."):
+        if not rule.endpoint.startswith(COORDINATOR_BLUEPRINTS):
             continue
         url = rule.build({name: own_objects[name] for name in rule.arguments}, append_unknown=False)[1]
         response = client.open(url, method=method, data={"role": "worker"})
@@ -154,8 +173,8 @@ def test_another_teams_request_is_not_found_through_my_team(app, client, session
     for rule, method in _routes(app):
         if "request_id" not in rule.arguments:
             continue
-        url = rule.build({"team_id": world["ours"].id, "request_id": world["foreign"]["request_id"]},
-                         append_unknown=False)[1]
+        url = rule.build({"team_id": world["ours"].id, "request_id": world["foreign"]["request_id"],
+                          "receipt_id": world["foreign"]["receipt_id"]}, append_unknown=False)[1]
         response = client.open(url, method=method, data={"choice": "approve", "body": "x", "stop_reason": "x"})
         assert response.status_code == 404, f"{actor} {method} {url} → {response.status_code}"
     session.expire_all()

@@ -6,7 +6,7 @@ import re
 import brotli
 import pytest
 
-from web.pwa import IMMUTABLE, PAGE_CACHE_HEADER, static_version
+from web.pwa import IMMUTABLE, PAGE_CACHE_HEADER, PAGE_SCRIPTS, page_scripts, page_scripts_url, static_version
 
 
 def get(client, url, **kwargs):
@@ -52,18 +52,44 @@ def test_worker_is_served_at_the_root_with_the_versioned_shell(app, client):
     assert response.headers["Cache-Control"] == "no-cache"
     source = response.text
     urls = json.loads(re.search(r"const PRECACHE_URLS = (\[.*\]);", source).group(1))
-    with app.app_context():
+    with app.test_request_context():
         expected = {f"/static/{name}?v={static_version(name)}"
-                    for name in ("css/app.css", "js/app.js", "vendor/htmx-4.0.1.min.js", "icons/icon-192.png")}
+                    for name in ("css/app.css", "js/outbox.js", "vendor/htmx-4.0.1.min.js", "icons/icon-192.png")}
+        expected.add(page_scripts_url())
     assert expected <= set(urls) and "/offline" in urls
     assert all(get(client, url).status_code == 200 for url in urls)
 
 
 def test_worker_changes_when_a_static_file_changes(app, client):
     before = get(client, "/sw.js").text
-    app.extensions["static_versions"]["js/app.js"] = "0badf00d"
+    app.extensions["static_versions"]["css/app.css"] = "0badf00d"
     after = get(client, "/sw.js").text
-    assert before != after and "/static/js/app.js?v=0badf00d" in after
+    assert before != after and "/static/css/app.css?v=0badf00d" in after
+
+
+def test_pages_load_our_scripts_as_one_versioned_file(app, client):
+    page = get(client, "/inloggen").text
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    assert len(scripts) == 2 and scripts[0].startswith("/static/vendor/htmx-4.0.1.min.js?v=")
+    assert re.fullmatch(r"/scripts\.js\?v=[0-9a-f]{8}", scripts[1])
+    response = get(client, scripts[1])
+    assert response.status_code == 200 and response.mimetype == "application/javascript"
+    assert response.headers["Cache-Control"] == IMMUTABLE
+    for name in PAGE_SCRIPTS:  # every script, whole, in the order that lets outbox.js define what the others use
+        with open(f"{app.static_folder}/{name}", encoding="utf-8") as handle:
+            assert handle.read() in response.text
+    positions = [response.text.index(f"/* static/{name} */") for name in PAGE_SCRIPTS]
+    assert positions == sorted(positions) and PAGE_SCRIPTS[0] == "js/outbox.js"
+    assert "immutable" not in get(client, "/scripts.js?v=00000000").headers["Cache-Control"]
+
+
+def test_worker_changes_when_a_page_script_changes(app, client):
+    before = get(client, "/sw.js").text
+    with app.app_context():
+        source, _version = page_scripts()
+    app.extensions["page_scripts"] = (source + "\n// changed", "0badf00d")
+    after = get(client, "/sw.js").text
+    assert before != after and "/scripts.js?v=0badf00d" in after
 
 
 def test_every_static_url_in_a_page_is_versioned(client):

@@ -36,7 +36,7 @@ def test_running_balances_start_as_the_sums_of_existing_postings(tmp_path):
         connection.execute(text("INSERT INTO account (team_id, budget_year_id, kind) VALUES (1, 1, 'funding'), (1, 1, 'available')"))
         connection.execute(text("INSERT INTO entry (team_id, created_at, memo) VALUES (1, CURRENT_TIMESTAMP, 'x')"))
         connection.execute(text("INSERT INTO posting (entry_id, account_id, amount_cents) VALUES (1, 1, -700), (1, 2, 700)"))
-    command.upgrade(alembic_config(url), "heads")
+    command.upgrade(alembic_config(url), "head")
     with engine.connect() as connection:
         assert connection.execute(text("SELECT balance_cents FROM account ORDER BY id")).scalars().all() == [-700, 700]
     engine.dispose()
