@@ -84,6 +84,7 @@ def make_app(app_config):
 
     yield factory
     for application in made:
+        application.extensions["push"].close()  # its threads may still hold a connection
         application.extensions["engine"].dispose()
 
 

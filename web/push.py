@@ -117,6 +117,10 @@ class Sender:
             futures = list(self.futures)
         wait(futures, timeout=timeout)
 
+    def close(self):
+        """Finish what was submitted and stop the threads (before the app's engine is disposed)."""
+        self.pool.shutdown(wait=True)
+
     def send(self, notices):
         """Write and send each notice to every device of its members; remove expired devices."""
         with self.app.app_context():
