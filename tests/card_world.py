@@ -5,7 +5,7 @@ Each helper acts as a view would (the verb, then one commit) and returns what it
 from sqlmodel import select
 
 from models.batches import create_batch, execute_batch, freeze
-from models.cards import Card, register_card, reserve_card
+from models.cards import register_card, reserve_card
 from models.decisions import decide
 from models.members import active_membership
 from models.money import cents_to_input

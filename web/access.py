@@ -26,3 +26,19 @@ def load_team_of_member(values) -> None:
     if membership is None:
         abort(404)
     g.team, g.membership = db().get(Team, team_id), membership
+
+
+def load_request_of_team(values, *, own_drafts: bool = False) -> None:
+    """Put the request in the URL on `g` when it belongs to `g.team`, else 404. A draft is nobody's
+    business but its requester's, and only where `own_drafts` (elsewhere a draft is not a request yet)."""
+    from flask import g
+
+    from models.requests import RequestStatus, SpendRequest
+    from web.database import db
+
+    found = db().get(SpendRequest, values.pop("request_id"))
+    if found is None or found.team_id != g.team.id:
+        abort(404)
+    if found.status == RequestStatus.DRAFT and not (own_drafts and found.requester_id == current_user.id):
+        abort(404)
+    g.spend_request = found

@@ -35,11 +35,11 @@ from models.clock import utcnow
 from models.db import begin_write
 from models.handover import confirm_handover, create_handover, usable_handover
 from models.money import cents_to_input, parse_amount
-from models.requests import RequestStatus, SpendRequest
+from models.requests import SpendRequest
 from models.rules import RuleViolation
 from models.sepa import SETTINGS, pain001
 from models.teams import CostCategory, Team, current_budget_year, municipality_of_team, teams_of_municipality
-from web.access import load_team_of_member, signed_in_member
+from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.extensions import limiter
 from web.live import not_modified, with_etag
@@ -219,10 +219,7 @@ def load_request(_endpoint, values):
     if request.method == "POST":
         begin_write(db())
     load_team_of_member(values)
-    found = db().get(SpendRequest, values.pop("request_id"))
-    if found is None or found.team_id != g.team.id or found.status == RequestStatus.DRAFT:
-        abort(404)
-    g.spend_request = found
+    load_request_of_team(values)
 
 
 @bp.app_context_processor

@@ -9,13 +9,17 @@ URL table (signed in, active member of the team; a request or receipt of another
   POST /teams/<team_id>/aanvragen/<request_id>/geen-bonnetje                         no receipt possible (requester)
 
 The request page includes templates/requests/_receipts.html; every POST answers with that partial for
-htmx and static/js/receipts.js, or redirects back to the request page (303) for a plain form.
+htmx and static/js/receipts.js, with JSON for the outbox (which asks for it), or redirects back to the
+request page (303) for a plain form.
+Exactly once: an upload's `client_id` (the outbox item's UUID) is kept with its receipt, unique per
+request; the same client_id again is answered "already stored" and stores nothing.
 An upload is checked and re-encoded completely before anything is written: its files are written
 just before the one commit and removed again when the commit fails, so a refusal stores nothing.
 """
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -25,10 +29,9 @@ from models.receipt_images import ReceiptFiles, clean_receipt_image, new_file_na
 from models.receipts import (
     Receipt, add_receipt, check_may_add_receipts, count_missing_receipts, missing_receipts, receipt_by_client_id,
     receipt_panel, set_receipt_amount, state_no_receipt)
-from models.requests import RequestStatus, SpendRequest
 from models.rules import RuleViolation
 from models.teams import CostCategory
-from web.access import load_team_of_member, signed_in_member
+from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.errors import render_error
 from web.htmx import wants_partial
@@ -45,10 +48,7 @@ def load_receipt(endpoint, values):
         request.max_content_length = current_app.config["RECEIPT_MAX_BYTES"]  # before CSRF reads the form
     load_team_of_member(values)
     if "request_id" in values:
-        found = db().get(SpendRequest, values.pop("request_id"))
-        if found is None or found.team_id != g.team.id or found.status == RequestStatus.DRAFT:
-            abort(404)
-        g.spend_request = found
+        load_request_of_team(values)
     if "receipt_id" in values:
         receipt = db().get(Receipt, values.pop("receipt_id"))
         if receipt is None or receipt.request_id != g.spend_request.id:
@@ -85,7 +85,13 @@ def _files() -> ReceiptFiles:
 
 
 def _panel(status=200, notice=None, **errors):
-    """The receipts partial for htmx and receipts.js; a plain form goes back to the request page."""
+    """The receipts partial for htmx and receipts.js, JSON for the outbox; a plain form goes back to the page."""
+    if request.accept_mimetypes.best == "application/json":  # the outbox only needs the outcome
+        back = url_for("requests.show", request_id=g.spend_request.id, _anchor="receipts")
+        if status < 400:
+            return jsonify(redirect=back, notice=notice and str(notice)), status
+        field, message = next(iter(errors.items()), ("photo", ""))
+        return jsonify(error=str(message), field=field), status
     if status < 400 and not wants_partial():
         return redirect(url_for("requests.show", request_id=g.spend_request.id, _anchor="receipts"), code=303)
     if not wants_partial():  # a plain form: the request page again, with the message beside the field
@@ -100,7 +106,7 @@ def upload():
     """Check, clean and store the photo(s); all of them or none."""
     client_id = request.form.get("client_id") or None
     if receipt_by_client_id(db(), g.spend_request, client_id):
-        return _panel(notice=_("Dit bonnetje was al opgeslagen."))  # the outbox sent it again
+        return _already_stored()  # the outbox sent it again
     photos = [photo for photo in request.files.getlist("photo") if photo.filename]
     try:
         check_may_add_receipts(db(), g.spend_request, current_user.id)  # before any decoding work
@@ -111,6 +117,9 @@ def upload():
         return _panel(422, photo=violation.message)
     begin_write(db())
     db().refresh(g.spend_request)
+    if receipt_by_client_id(db(), g.spend_request, client_id):  # an attempt that held the lock before us
+        db().rollback()
+        return _already_stored()
     names, files = [], _files()
     try:
         for image in cleaned:
@@ -121,10 +130,19 @@ def upload():
     except RuleViolation as violation:
         _forget(files, names)
         return _panel(422, photo=violation.message)
+    except IntegrityError:
+        _forget(files, names)
+        if not receipt_by_client_id(db(), g.spend_request, client_id):
+            raise
+        return _already_stored()  # a racing attempt committed it first (PostgreSQL)
     except Exception:
         _forget(files, names)
         raise
     return _panel(notice=_("Bonnetje opgeslagen. Vul het bedrag in dat erop staat."))
+
+
+def _already_stored():
+    return _panel(notice=_("Dit bonnetje was al opgeslagen."))
 
 
 def _forget(files: ReceiptFiles, names: list[str]) -> None:

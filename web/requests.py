@@ -30,12 +30,12 @@ from models.ledger import lock_for_money
 from models.members import Member
 from models.money import cents_to_input, parse_amount
 from models.requests import (
-    ALTERNATIVES, DraftInput, RequestStatus, SpendRequest, add_comment, comments_of, may_request, post_request,
+    ALTERNATIVES, DraftInput, RequestStatus, add_comment, comments_of, may_request, post_request,
     save_draft, withdraw_request)
 from models.rules import RuleViolation
 from models.teams import CostCategory, District
 from models.votes import VoteChoice, cast_vote, is_voting_member, lift_stop, may_stop, place_stop, standing_stop, votes_on
-from web.access import load_team_of_member, signed_in_member
+from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.htmx import wants_partial
 from web.live import not_modified, with_etag
@@ -52,12 +52,7 @@ def load_request(_endpoint, values):
         begin_write(db())
     load_team_of_member(values)
     if "request_id" in values:
-        found = db().get(SpendRequest, values.pop("request_id"))
-        if found is None or found.team_id != g.team.id:
-            abort(404)
-        if found.status == RequestStatus.DRAFT and found.requester_id != current_user.id:
-            abort(404)
-        g.spend_request = found
+        load_request_of_team(values, own_drafts=True)
 
 
 @bp.url_defaults

@@ -4,7 +4,7 @@ URL table (signed in, active member of the team; anyone else gets 404, so a team
   GET /teams/<team_id>         the team's home: balance, reminders and the inbox of requests
   GET /teams/<team_id>/live    the live part of the home page, 304 while nothing changed (polled)
 """
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, render_template
 
 from models.audit import team_version
 from models.db import begin_write
