@@ -1,4 +1,7 @@
 """The shell around everything: the home page per role, the language switch, the accessibility statement."""
+from collections.abc import Sequence
+from functools import cached_property
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -10,11 +13,28 @@ from web.security import safe_next
 bp = Blueprint("shell", __name__)
 
 
+class MyTeams(Sequence):
+    """The member's (team, membership) pairs, read only when a template uses them: partials never do."""
+
+    def __init__(self, member_id: int):
+        self.member_id = member_id
+
+    @cached_property
+    def pairs(self):
+        return teams_of_member(db(), self.member_id)
+
+    def __getitem__(self, index):
+        return self.pairs[index]
+
+    def __len__(self):
+        return len(self.pairs)
+
+
 @bp.app_context_processor
 def team_switcher():
     """The signed-in member's teams, for the team switcher in the layout."""
     if current_user.is_authenticated:
-        return {"my_teams": teams_of_member(db(), current_user.id)}
+        return {"my_teams": MyTeams(current_user.id)}
     return {"my_teams": []}
 
 

@@ -389,9 +389,15 @@ class DecisionMachine(RuleBasedStateMachine):
             assert any(role == Role.CLIENT_MANAGER for _vote, role in at_least)
         loans = sum(1 for vote, _role in at_least if vote.choice == VoteChoice.LOAN)
         assert request.granted_kind == ("loan" if request.kind == "loan" or 2 * loans > len(at_least) else "gift")
+        # What the household had when this grant was made: grants of other teams (with other caps) made
+        # later in the same step do not count against this team's cap.
+        granted_event = (select(func.min(AuditEvent.id)).where(AuditEvent.request_id == SpendRequest.id,
+                                                               AuditEvent.action == S.GRANTED).scalar_subquery())
+        this_event = self.session.exec(select(func.min(AuditEvent.id)).where(
+            AuditEvent.request_id == request.id, AuditEvent.action == S.GRANTED)).one()
         household_total = self.session.exec(select(func.sum(SpendRequest.granted_amount_cents)).where(
             SpendRequest.household_key == request.household_key, SpendRequest.status == S.GRANTED,
-            SpendRequest.budget_year_id == request.budget_year_id)).one()
+            SpendRequest.budget_year_id == request.budget_year_id, granted_event <= this_event)).one()
         assert household_total <= team.household_cap_cents
 
     def _backing_votes(self, request, team):
