@@ -3,7 +3,13 @@
 URL table:
   GET /uitbak            the outbox page (public: the worker keeps it in the shell, so it opens offline;
                          it holds nothing of a member, the list is drawn from the phone's IndexedDB)
-  GET /uitbak/sleutel    a fresh CSRF token for a replay (signed in; 401 as JSON when signed out)
+  GET /uitbak/sleutel    a fresh CSRF token for a replay and the member's owner tag (signed in; 401 as JSON
+                         when signed out)
+
+Whose items: a shared phone may hold items of several members. Every item carries the owner tag of the
+member who queued it (`owner_tag`, an HMAC of the member id with SECRET_KEY: it names nobody, and is the
+same in every session of that member), read from the layout's <meta name="outbox-owner">. The phone sends
+only the items whose tag is the one /uitbak/sleutel answers; the rest wait for their member.
 
 Exactly once: a POST that carries OPERATION_HEADER (a UUID the phone generated before its first
 attempt) goes through `client_operation`. The same UUID with the same body gets the stored answer
@@ -11,6 +17,8 @@ again without being applied; with a different body a 409. A view applies it with
 records the operation in the same transaction as the effect, or refuses it with `refused`, which
 records nothing (models/outbox.py).
 """
+import hashlib
+import hmac
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
@@ -31,6 +39,18 @@ REPLAYED_HEADER = "Teambudget-Operation-Replayed"
 IGNORED_FIELDS = {"csrf_token"}
 
 
+@bp.app_context_processor
+def outbox_owner_helper():
+    """The layout's owner tag for the signed-in member's outbox items."""
+    return {"outbox_owner": lambda: owner_tag(current_user.id) if current_user.is_authenticated else ""}
+
+
+def owner_tag(member_id: int) -> str:
+    """An opaque, stable tag of a member for the phone's outbox: never the id or the name in clear."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"outbox-owner:" + str(member_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+
 @bp.get("")
 def page():
     """The outbox page; outbox.js fills it from IndexedDB, so it needs no signed-in member."""
@@ -41,10 +61,10 @@ def page():
 
 @bp.get("/sleutel")
 def token():
-    """A fresh CSRF token for replaying the outbox, or 401 when the session has ended."""
+    """A fresh CSRF token and the member's owner tag for replaying the outbox, or 401 when signed out."""
     if not current_user.is_authenticated:
         return jsonify(error=str(_l("Log opnieuw in om dit te versturen.")), signed_out=True), 401
-    return jsonify(csrf_token=generate_csrf())
+    return jsonify(csrf_token=generate_csrf(), owner=owner_tag(current_user.id))
 
 
 def _operation_fields() -> dict[str, list[str]]:

@@ -28,7 +28,6 @@ bp = Blueprint("pwa", __name__)
 
 PAGE_CACHE_HEADER = "Teambudget-Page-Cache"
 IMMUTABLE = "public, max-age=31536000, immutable"
-TEXT_MIMETYPES = {"text/css", "text/javascript", "application/javascript", "application/json", "text/plain"}
 #: the files every page needs; with the page scripts, the offline page and the outbox page they make the
 #: shell the worker keeps (js/outbox.js also on its own: the worker imports it to send on Background Sync)
 SHELL_FILES = ["css/app.css", "vendor/htmx-4.0.1.min.js", "js/outbox.js",
@@ -83,14 +82,31 @@ def add_static_version(endpoint, values):
         values["v"] = static_version(values["filename"])
 
 
-def cache_versioned_static(response):
-    """Let browsers keep a static file for a year when its URL names its current version."""
-    if request.endpoint != "static" or response.status_code != 200:
-        return response
-    if response.mimetype in TEXT_MIMETYPES:
-        # Read the (small) file now: Flask-Compress would otherwise stream it and never close the file.
+def _read_and_close(response):
+    """Read a (small) static file now and close it.
+
+    Flask-Compress would otherwise stream a text file and never close it, and a phone that drops the
+    connection mid-request (going offline) makes the development server skip the response's close().
+    """
+    opened = response.response
+    if response.status_code == 200:
         response.direct_passthrough = False
         response.make_sequence()
+    elif response.status_code == 304:
+        response.response = []  # no body: nothing to read
+    else:
+        return
+    if hasattr(opened, "close"):
+        opened.close()
+
+
+def cache_versioned_static(response):
+    """Let browsers keep a static file for a year when its URL names its current version."""
+    if request.endpoint != "static":
+        return response
+    _read_and_close(response)
+    if response.status_code != 200:
+        return response
     filename = (request.view_args or {}).get("filename", "")
     try:
         current = static_version(filename)

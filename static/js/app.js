@@ -42,6 +42,7 @@
     var bar = undoBar();
     bar.querySelector("[data-undo-text]").textContent = doneText;
     bar.hidden = false;
+    bar.querySelector("[data-undo-button]").hidden = false;
     bar.querySelector("[data-undo-button]").focus();
     pendingVote = { card: card, choice: choice, timer: setTimeout(sendVote, UNDO_MS) };
   }
@@ -68,9 +69,10 @@
       if (window.teambudgetOutbox) {  // sent now, or kept on the phone until the network is back (outbox.js)
         var outcome = await window.teambudgetOutbox.queue("vote", vote.card.dataset.voteUrl, { choice: [vote.choice] },
           { title: vote.card.querySelector(".card__title").textContent.trim() });
-        if (outcome.state === "conflict" || outcome.state === "signed_out") throw new Error(outcome.message);
-        if (outcome.state === "sent") undoBar().hidden = true;
-        else undoBar().querySelector("[data-undo-text]").textContent = outcome.message;
+        if (outcome.state === "sent") { undoBar().hidden = true; return; }
+        if (outcome.state !== "waiting" && outcome.state !== "sending") throw new Error(outcome.message);
+        // Queued: nothing left to undo here; the bar (role=status) says where the vote waits.
+        showVoteOutcome(window.teambudgetOutbox.texts().voteQueued || outcome.message);
         return;
       }
       var response = await fetch(vote.card.dataset.voteUrl, { method: "POST", body: body, credentials: "same-origin",
@@ -84,10 +86,17 @@
       vote.card.hidden = false;
       vote.card.classList.remove("request-card--gone");
       vote.card.style.transform = "";
-      undoBar().querySelector("[data-undo-text]").textContent = error.message;
+      showVoteOutcome(error.message);
     } finally {
       if (pendingVote === vote) pendingVote = null;
     }
+  }
+
+  function showVoteOutcome(text) {
+    var bar = undoBar(), button = bar.querySelector("[data-undo-button]"), focused = document.activeElement === button;
+    bar.querySelector("[data-undo-text]").textContent = text;
+    button.hidden = true;
+    if (focused) document.getElementById("main").focus();  // focus does not vanish with the button
   }
 
   function trackSwipe(card) {
@@ -105,7 +114,8 @@
       var moved = (lastX - startX) / card.offsetWidth;
       startX = null;
       swiping = false;
-      if (Math.abs(moved) < SWIPE_THRESHOLD) { card.style.transform = ""; return; }
+      // a card whose vote waits in the outbox (outbox.js marks it) is not voted on again
+      if (Math.abs(moved) < SWIPE_THRESHOLD || card.hasAttribute("data-vote-queued")) { card.style.transform = ""; return; }
       var button = card.querySelector('[data-swipe-action="' + (moved > 0 ? "approve" : "reject") + '"]');
       startVote(card, button.dataset.swipeAction, button.dataset.doneText);
     });

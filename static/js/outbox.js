@@ -1,9 +1,14 @@
-/* Teambudget's outbox: drafts, votes and comments that wait on this phone until they reach the server.
+/* Teambudget's outbox: drafts, votes, comments and receipt photos that wait on this phone until they reach
+   the server.
    Loaded by every page (layout.html) and by the service worker (importScripts in static/sw.js).
    - Every item is stored in IndexedDB with a UUID (crypto.randomUUID) before it is first sent, and sent
      with that UUID in the Teambudget-Operation header every time: the server applies it once and answers
-     a replay with the stored answer (web/outbox.py). Nothing leaves the outbox except by an answer that
-     says it took effect, or by the worker discarding it.
+     a replay with the stored answer (web/outbox.py). A receipt photo (a Blob, stored as it is) goes as
+     multipart with its UUID as "client_id", which the receipts endpoint keeps once (web/receipts.py).
+     Nothing leaves the outbox except by an answer that says it took effect, or by the worker discarding it.
+   - Items belong to a member: each carries the owner tag of the page that queued it (<meta name=
+     "outbox-owner">). Only items whose tag is the one /uitbak/sleutel answers are sent; on a shared phone
+     the others wait, marked "van een ander account", until their member signs in or they are discarded.
    - The request form (data-outbox-autosave) is saved at every change and restored when it opens again.
    - Sending: at once when queued, on app start, on the "online" event, and by Background Sync ("outbox")
      in the worker. One run at a time (navigator.locks, else a lease in IndexedDB).
@@ -16,7 +21,9 @@
   var DB_NAME = "teambudget", DB_VERSION = 1, ITEMS = "outbox", META = "meta";
   var LOCK_NAME = "teambudget-outbox", LEASE_MS = 30000, SYNC_TAG = "outbox";
   var TOKEN_URL = "/uitbak/sleutel", OPERATION_HEADER = "Teambudget-Operation";
-  var SENDABLE = ["waiting", "sending", "signed_out"];  // "sending" left behind by a page that closed mid-way
+  // "sending": left behind by a page that closed mid-way; "other_account": sent once its member signs in
+  var SENDABLE = ["waiting", "sending", "signed_out", "other_account"];
+  var PROBLEMS = ["conflict", "signed_out", "other_account"];  // states that need the worker
   var results = {};  // answers of items this context sent, by UUID, for the page that queued them
   var channel = scope.BroadcastChannel ? new BroadcastChannel("teambudget-outbox") : null;
 
@@ -108,7 +115,7 @@
     }
     var data = await response.json().catch(function () { return {}; });
     if (response.status === 401) return { signedOut: true, message: data.error || "" };
-    return response.ok ? { token: data.csrf_token } : null;
+    return response.ok ? { token: data.csrf_token, owner: data.owner } : null;
   }
 
   async function sendAll() {
@@ -120,10 +127,17 @@
       credentials = credentials || await freshToken();
       if (!credentials) return;
       if (credentials.signedOut) { await markSignedOut(credentials.message); return; }
+      if (item.owner !== credentials.owner) { await keepForItsOwner(item); continue; }  // never under another member
       var outcome = await sendItem(item, credentials);
       notify();
       if (outcome === "offline" || outcome === "later") return;
     }
+  }
+
+  async function keepForItsOwner(item) {
+    if (item.state === "other_account") return;
+    await patchItem(item.id, { state: "other_account", message: "", status: null });
+    notify();
   }
 
   async function markSignedOut(message) {
@@ -133,14 +147,19 @@
   }
 
   function post(item, token) {
-    var body = new URLSearchParams();
+    var body = item.blob ? new FormData() : new URLSearchParams();
     Object.keys(item.fields).forEach(function (name) {
       item.fields[name].forEach(function (value) { body.append(name, value); });
     });
     if (item.action) body.append("action", item.action);
     body.append("csrf_token", token);
     var headers = { "Accept": "application/json", "X-CSRFToken": token };
-    headers[OPERATION_HEADER] = item.id;
+    if (item.blob) {  // a photo: the receipts endpoint keeps one receipt per client_id (one mechanism, not both)
+      body.set("client_id", item.id);
+      body.append("photo", item.blob, item.fileName || "bonnetje.jpg");
+    } else {
+      headers[OPERATION_HEADER] = item.id;
+    }
     return fetch(item.url, { method: "POST", body: body, headers: headers, credentials: "same-origin", redirect: "manual" });
   }
 
@@ -184,22 +203,40 @@
   }
 
   // Queue an item (or update the form's own item, keeping its UUID) and try to send it now.
+  // options: action, title, formKey (the autosaved form's own item), form (its fields not in the page now are
+  // kept), blob and fileName (a photo), id (a UUID already used to send it), owner (default: this page's).
   async function queue(kind, url, fields, options) {
     options = options || {};
     if (scope.document) await saving;  // an autosave still being written goes first, then this takes over
-    var items = await allItems();
-    var item = options.formKey && items.filter(function (it) { return it.formKey === options.formKey; })[0];
-    item = Object.assign(item || { id: crypto.randomUUID(), created: Date.now() }, {
+    var owner = options.owner || currentOwner(), items = await allItems();
+    var item = options.formKey && items.filter(function (it) { return it.formKey === options.formKey && it.owner === owner; })[0];
+    if (item && options.form) fields = withKeptFields(options.form, fields, item.fields);
+    item = Object.assign(item || { id: options.id || crypto.randomUUID(), created: Date.now() }, {
       kind: kind, url: url, fields: fields, action: options.action || null, title: options.title || "",
+      blob: options.blob || null, fileName: options.fileName || null, owner: owner,
       formKey: options.formKey || null, state: "waiting", message: "", status: null, updated: Date.now() });
     await putItem(item);  // stored, with its UUID, before the first attempt
     notify();
     if (navigator.onLine) await sync();
     var left = (await allItems()).filter(function (it) { return it.id === item.id; })[0];
     if (!left) return { state: "sent", result: results[item.id] || {} };
-    if (left.state !== "conflict" && left.state !== "signed_out") askBackgroundSync();
+    if (PROBLEMS.indexOf(left.state) < 0) askBackgroundSync();
     var pending = left.state === "waiting" || left.state === "sending";
     return { state: left.state, message: pending ? texts().queued : messageOf(left), field: left.field };
+  }
+
+  // A receipt photo (static/js/receipts.js): the shrunk Blob waits here with the upload's other fields. A
+  // client_id the page already sent it with becomes the item's UUID, so a send that did arrive is kept once.
+  function queueUpload(blob, url, fields, options) {
+    var values = {}, clientId = null;
+    Object.keys(fields || {}).forEach(function (name) {
+      var list = [].concat(fields[name]).map(String);
+      if (name === "client_id") clientId = list[0]; else values[name] = list;
+    });
+    var id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId || "") ? clientId.toLowerCase() : null;
+    options = Object.assign({ title: titleOf(null, values, "receipt") }, options || {},
+                            { blob: blob, id: id, fileName: blob.type === "image/jpeg" ? "bonnetje.jpg" : blob.name || "bonnetje" });
+    return queue("receipt", new URL(url, location.href).href, values, options);
   }
 
   async function forget() {
@@ -207,6 +244,12 @@
       var request = indexedDB.deleteDatabase(DB_NAME);
       request.onsuccess = request.onerror = request.onblocked = resolve;
     });
+  }
+
+  // The signed-in member's owner tag on this page (web/outbox.py owner_tag); none in the worker or the shell.
+  function currentOwner() {
+    var meta = scope.document && document.querySelector('meta[name="outbox-owner"]');
+    return meta ? meta.content : "";
   }
 
   scope.teambudgetOutbox = { sync: sync, queue: queue, items: allItems, forget: forget };
@@ -221,6 +264,7 @@
   function messageOf(item) {
     var t = texts();
     if (item.state === "signed_out") return t.signedOut;
+    if (item.state === "other_account") return t.otherAccount;
     if (item.status === 403 || item.status === 404) return t.noAccess;
     if (item.message) return item.message;
     return { waiting: t.waiting, sending: t.sending, draft: t.draft, conflict: t.failed }[item.state] || "";
@@ -238,6 +282,15 @@
   // Not form.action: the request form has buttons named "action", which that property returns instead.
   function actionOf(form) { return new URL(form.getAttribute("action") || location.href, location.href).href; }
 
+  // Values of controls that are not in the form now (the alternatives of a cost category, which cannot be
+  // fetched offline) are kept as stored: saving or sending the form never drops them.
+  function withKeptFields(form, fields, stored) {
+    Object.keys(stored || {}).forEach(function (name) {
+      if (!(name in fields) && !form.querySelector('[name="' + CSS.escape(name) + '"]')) fields[name] = stored[name];
+    });
+    return fields;
+  }
+
   function applyFields(form, fields, checkboxesOnly) {
     Array.prototype.forEach.call(form.elements, function (control) {
       if (!control.name || control.name === "csrf_token" || !(control.name in fields)) return;
@@ -247,18 +300,19 @@
     });
   }
 
-  var saving = Promise.resolve();
+  var saving = Promise.resolve(), restoringCategory = false;
 
   // Read and write in one transaction: a save that races a submit must not turn the item being sent
   // back into a draft (which would leave it unsent).
   function saveDraft(form) {
     saving = saving.then(function () {
-      var key = location.pathname, fields = formFields(form);
+      var key = location.pathname, owner = currentOwner(), fields = formFields(form);
       return inStore(ITEMS, "readwrite", async function (store) {
-        var item = (await done(store.getAll())).filter(function (it) { return it.formKey === key; })[0];
+        var item = (await done(store.getAll())).filter(function (it) { return it.formKey === key && it.owner === owner; })[0];
         if (item && (item.state === "waiting" || item.state === "sending")) return;  // the sent copy stands
         item = item || { id: crypto.randomUUID(), created: Date.now(), kind: form.dataset.outbox, url: actionOf(form),
-                         formKey: key, state: "draft", action: null, message: "" };
+                         formKey: key, owner: owner, state: "draft", action: null, message: "" };
+        fields = withKeptFields(form, fields, item.fields);
         Object.assign(item, { fields: fields, title: titleOf(form, fields), updated: Date.now() });
         await done(store.put(item));
       });
@@ -267,7 +321,8 @@
   }
 
   async function restoreDraft(form, checkboxesOnly) {
-    var item = (await allItems()).filter(function (it) { return it.formKey === location.pathname; })[0];
+    var owner = currentOwner();  // another member's draft on this phone is theirs, never shown here
+    var item = (await allItems()).filter(function (it) { return it.formKey === location.pathname && it.owner === owner; })[0];
     // What the worker typed since the page opened wins over an older copy (the copy is being replaced).
     if (!item || (!checkboxesOnly && form.hasAttribute("data-outbox-typed"))) return;
     var select = form.querySelector("select[hx-get]"), before = select && select.value;
@@ -276,9 +331,10 @@
     // then tick what was ticked (initAutosave, after htmx brought them).
     if (!checkboxesOnly && select && select.value !== before && scope.htmx) {
       form.setAttribute("data-outbox-restoring", "");
-      htmx.trigger(select, "change");
+      restoringCategory = true;  // this change is the copy's own, not an edit: it must not be saved as one
+      try { htmx.trigger(select, "change"); } finally { restoringCategory = false; }
     }
-    if (!checkboxesOnly && (item.state === "conflict" || item.state === "signed_out")) showNotice(form, messageOf(item), "alert", item.field);
+    if (!checkboxesOnly && PROBLEMS.indexOf(item.state) >= 0) showNotice(form, messageOf(item), "alert", item.field);
     else if (!checkboxesOnly && item.state === "waiting") showNotice(form, texts().queued, "status");
   }
 
@@ -288,6 +344,8 @@
       restoreDraft(form, false);
       ["input", "change"].forEach(function (type) {
         form.addEventListener(type, function (event) {
+          // Saving the restored copy again could revive, as a new draft, an item sent meanwhile.
+          if (restoringCategory) return;
           if (event.isTrusted) form.setAttribute("data-outbox-typed", "");
           saveDraft(form);
         });
@@ -301,14 +359,15 @@
     });
   }
 
-  function titleOf(form, fields) {
+  function titleOf(form, fields, kind) {
     var t = texts(), heading = document.querySelector("h1");
-    if (form.dataset.outbox === "request") {
+    kind = kind || form.dataset.outbox;
+    if (kind === "request") {
       var situation = (fields.situation || [""])[0];
       return t.kindRequest + ((fields.amount || [""])[0] ? ": € " + fields.amount[0] : "")
         + (situation ? " — " + situation.slice(0, 60) : "");
     }
-    var what = form.dataset.outbox === "vote" ? t.kindVote : t.kindComment;
+    var what = { vote: t.kindVote, receipt: t.kindReceipt }[kind] || t.kindComment;
     return what + (heading ? ": " + heading.textContent.trim() : "");
   }
 
@@ -356,13 +415,14 @@
     var submitter = event.submitter, fields = formFields(form);
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (button) { button.disabled = true; });
+    var autosaved = form.hasAttribute("data-outbox-autosave");
     queue(form.dataset.outbox, actionOf(form), fields, {
       action: submitter && submitter.name === "action" ? submitter.value : null, title: titleOf(form, fields),
-      formKey: form.hasAttribute("data-outbox-autosave") ? location.pathname : null,
+      formKey: autosaved ? location.pathname : null, form: autosaved ? form : null,
     }).then(function (outcome) {
       if (outcome.state === "sent") { location.assign(outcome.result.redirect || location.href); return; }
-      showNotice(form, outcome.state === "conflict" || outcome.state === "signed_out" ? outcome.message : texts().queued,
-                 outcome.state === "conflict" || outcome.state === "signed_out" ? "alert" : "status", outcome.field);
+      var problem = PROBLEMS.indexOf(outcome.state) >= 0;
+      showNotice(form, problem ? outcome.message : texts().queued, problem ? "alert" : "status", outcome.field);
       if (!form.hasAttribute("data-outbox-autosave") && outcome.state !== "conflict") form.reset();
     }).finally(function () {
       buttons.forEach(function (button) { button.disabled = false; });
@@ -387,21 +447,60 @@
       row.dataset.itemState = item.state;
       row.querySelector("[data-item-title]").textContent = item.title || t.kindRequest;
       row.querySelector("[data-item-state]").textContent = t["state_" + item.state] || item.state;
-      var problem = item.state === "conflict" || item.state === "signed_out" || item.message;
+      var problem = PROBLEMS.indexOf(item.state) >= 0 || item.message;
       var message = row.querySelector("[data-item-message]");
       message.hidden = !problem;
       message.textContent = problem ? messageOf(item) : "";
       var edit = row.querySelector("[data-item-edit]");
       edit.hidden = !item.formKey;
       if (item.formKey) edit.href = item.formKey;
+      if (item.blob) showThumbnail(row.querySelector("[data-item-thumb]"), item.blob);
       return row;
     }));
     document.querySelector("[data-outbox-empty]").hidden = items.length > 0;
   }
 
+  // A data: URL, not a blob: one, which the page's CSP does not allow for images.
+  function showThumbnail(img, blob) {
+    var reader = new FileReader();
+    img.onerror = function () { img.hidden = true; };  // not a picture this browser can show (HEIC)
+    reader.onload = function () { img.src = reader.result; img.hidden = false; };
+    reader.readAsDataURL(blob);
+  }
+
+  // A card whose vote waits here must not look unvoted (a kept copy of the inbox, offline): say so instead
+  // of offering the vote again; once the vote is sent the live inbox shows it.
+  async function markQueuedVotes() {
+    var cards = document.querySelectorAll("[data-swipe-card][data-vote-url]");
+    if (!cards.length) return;
+    var owner = currentOwner(), waiting = {};
+    (await allItems()).forEach(function (item) {
+      if (item.kind === "vote" && item.owner === owner) waiting[new URL(item.url, location.href).href] = true;
+    });
+    cards.forEach(function (card) { markCard(card, !!waiting[new URL(card.dataset.voteUrl, location.href).href]); });
+  }
+
+  function markCard(card, queued) {
+    if (queued === card.hasAttribute("data-vote-queued")) return;
+    card.toggleAttribute("data-vote-queued", queued);
+    card.querySelectorAll("[data-swipe-action], .request-card__hint").forEach(function (el) { el.hidden = queued; });
+    var note = card.querySelector("[data-vote-queued-note]");
+    if (!queued) { if (note) note.remove(); return; }
+    note = document.createElement("p");
+    note.className = "notice";
+    note.setAttribute("data-vote-queued-note", "");
+    note.textContent = texts().voteWaits + " ";
+    var link = document.createElement("a");
+    link.href = texts().outboxUrl;
+    link.textContent = texts().toOutbox;
+    note.appendChild(link);
+    card.appendChild(note);
+  }
+
   function refreshViews() {
     updateCount();
     renderOutboxPage();
+    markQueuedVotes();
   }
 
   document.addEventListener("click", function (event) {
@@ -422,6 +521,8 @@
     return window.confirm((count === 1 ? t.signOutOne : t.signOutMany).replace("{count}", count));
   }
   scope.teambudgetOutbox.confirmSignOut = confirmSignOut;
+  scope.teambudgetOutbox.queueUpload = queueUpload;
+  scope.teambudgetOutbox.texts = texts;
 
   if (channel) channel.onmessage = refreshViews;
   window.addEventListener("online", function () { sync(); });

@@ -4,7 +4,9 @@
      EXIF or GPS. A photo this browser cannot draw (HEIC on Chromium) goes as it is; the server converts it.
    - Each send carries a new client_id (a UUID), so a resend by the outbox is stored once.
    - The server answers with the receipts partial, which replaces the section (thumbnail, or the message).
-   - Offline: queueReceiptUpload() hands the photo to the outbox (static/js/outbox.js).
+   - Offline, or when the network fails during a send: queueReceiptUpload() hands the shrunk photo to the
+     outbox (static/js/outbox.js), which keeps it in IndexedDB and sends it, with the same client_id, once
+     back online. Online photos go straight away, with the progress bar.
    Without JavaScript the form posts the original photos; the server shrinks them the same way. */
 (function () {
   "use strict";
@@ -40,13 +42,24 @@
     });
   }
 
-  // HOOK for the offline outbox: hand over the Blob, the URL to POST it to (as field "photo") and the
-  // other form fields. Returns true when the outbox took it. The outbox must add the CSRF token when it
-  // replays, and send "client_id" unchanged so the server keeps the photo once.
-  function queueReceiptUpload(blob, url, fields) {
-    var outbox = window.TeambudgetOutbox;
-    if (!outbox || typeof outbox.queueUpload !== "function") return false;
-    outbox.queueUpload(blob, url, fields);
+  // Hand the Blob, the URL to POST it to (as field "photo") and the other form fields to the outbox; the
+  // client_id becomes the item's UUID, so a send that did arrive is kept once. Resolves with the outbox's
+  // outcome ({state, message, result}), or null when this browser has no outbox.
+  async function queueReceiptUpload(blob, url, fields) {
+    var outbox = window.teambudgetOutbox;
+    if (!outbox || typeof outbox.queueUpload !== "function" || !window.indexedDB) return null;
+    return outbox.queueUpload(blob, url, fields);
+  }
+
+  // Say what became of a photo handed to the outbox; true when the form may go on with the next photo.
+  function afterQueued(form, outcome) {
+    if (!outcome) { say(form, form.dataset.msgNetwork); return false; }
+    if (outcome.state === "sent") {  // the network was back already: show the page with the new receipt
+      var target = new URL(outcome.result.redirect || location.href, location.href);
+      if (target.pathname === location.pathname) location.reload(); else location.assign(target.href);
+      return false;
+    }
+    say(form, outcome.state === "waiting" || outcome.state === "sending" ? form.dataset.msgQueued : outcome.message);
     return true;
   }
 
@@ -89,14 +102,25 @@
     return template.replace("{num}", num).replace("{total}", total);
   }
 
+  // The form is free again; a choice the outbox took is cleared, so it is not sent twice by the button.
+  function ready(form, taken) {
+    form.querySelector("[data-receipt-submit]").disabled = false;
+    if (taken) form.querySelector("input[type=file]").value = "";
+  }
+
   async function sendPhotos(form, files) {
-    var messages = form.dataset, url = form.action, total = files.length;
+    var messages = form.dataset, url = form.action, total = files.length, queueing = false;
     for (var i = 0; i < total; i++) {
       var progress = form.querySelector("[data-receipt-progress]"), bar = progress.querySelector("progress");
       form.querySelector("[data-receipt-submit]").disabled = true;
       say(form, fill(messages.msgShrinking, i + 1, total));
       var blob = await shrink(files[i]), clientId = newClientId();
-      if (!navigator.onLine && queueReceiptUpload(blob, url, { client_id: clientId })) { say(form, messages.msgQueued); continue; }
+      if (!navigator.onLine || queueing) {  // after a failed send the rest goes to the outbox too
+        var taken = afterQueued(form, await queueReceiptUpload(blob, url, { client_id: clientId }));
+        ready(form, taken);
+        if (!taken) return;
+        continue;
+      }
       bar.value = 0;
       progress.hidden = false;
       say(form, fill(messages.msgSending, i + 1, total));
@@ -105,9 +129,10 @@
         result = await send(url, blob, clientId, function (part) { bar.value = Math.round(part * 100); });
       } catch (error) {
         progress.hidden = true;
-        form.querySelector("[data-receipt-submit]").disabled = false;
-        say(form, queueReceiptUpload(blob, url, { client_id: clientId }) ? messages.msgQueued : messages.msgNetwork);
-        return;
+        queueing = afterQueued(form, await queueReceiptUpload(blob, url, { client_id: clientId }));
+        ready(form, queueing);
+        if (!queueing) return;
+        continue;
       }
       var panel = replacePanel(result.html);
       if (!panel) {  // not our partial (an expired page, a server error): say so and let the member retry

@@ -4,6 +4,7 @@ Each test lets the service worker control the phone and keep the pages first (te
 then goes offline with context.set_offline(True). Playwright's offline emulation does not fire the
 `online` event, so the tests dispatch it, as the browser would.
 """
+import re
 import time
 
 import pytest
@@ -13,14 +14,19 @@ from sqlmodel import select
 
 from models.members import active_membership
 from models.outbox import ClientOperation
+from models.receipts import Receipt
 from models.requests import DraftInput, RequestStatus, SpendRequest, post_request, save_draft, withdraw_request
 from models.teams import CostCategory, District, Municipality, add_default_cost_categories
+from models.sign_in import start_login_session
 from models.votes import Vote
 from tests.browser.conftest import swipe
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_pwa import controlled, kept_online
+from tests.http.test_receipts import grant
 
-OUTBOX_ITEMS = """() => new Promise((resolve, reject) => {
+#: never creates the database: an empty one made here (version 1, no stores) would break the page's outbox
+OUTBOX_ITEMS = """() => indexedDB.databases().then((known) => known.some((d) => d.name === 'teambudget')
+  && new Promise((resolve, reject) => {
     const opening = indexedDB.open('teambudget');
     opening.onsuccess = () => {
         const db = opening.result;
@@ -30,7 +36,13 @@ OUTBOX_ITEMS = """() => new Promise((resolve, reject) => {
         all.onerror = () => reject(all.error);
     };
     opening.onerror = () => reject(opening.error);
-})"""
+})).then((items) => items || [])"""
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path):
+    """Receipt photos (if any get through) in this test's own folder."""
+    return {**app_config, "RECEIPTS_PATH": str(tmp_path / "receipts")}
 
 
 @pytest.fixture
@@ -65,7 +77,11 @@ def _outbox_states(page):
 
 def _outbox_becomes(page, states):
     """Wait until the phone's outbox holds items in exactly these states."""
-    _wait_for(lambda: _outbox_states(page) == states)
+    seen = []
+    try:
+        _wait_for(lambda: seen.append(_outbox_states(page)) or seen[-1] == states)
+    except AssertionError:
+        raise AssertionError(f"outbox {seen[-3:]}, wanted {states}")
 
 
 def _fill_request(page):
@@ -170,7 +186,7 @@ def test_vote_queued_offline_on_a_request_decided_meanwhile_shows_the_conflict(
     page.context.set_offline(True)
     page.reload()
     swipe(page, page.locator("[data-swipe-card]"), 220)
-    expect(page.get_by_role("status").filter(has_text="Bewaard op deze telefoon")).to_be_visible(timeout=8_000)
+    expect(page.get_by_role("status").filter(has_text="Je stem wacht in de uitbak")).to_be_visible(timeout=8_000)
 
     withdraw_request(session, session.get(SpendRequest, spend_request.id), members["noor"].id)  # meanwhile
     session.commit()
@@ -225,3 +241,135 @@ def test_sign_out_warns_about_unsent_items_then_leaves_nothing(signed_in_phone, 
     controlled(page)
     assert page.evaluate("() => indexedDB.databases()") == []
     assert not [name for name in page.evaluate("() => caches.keys()") if name.startswith("pages-")]
+
+
+OUTBOX_FIELDS = OUTBOX_ITEMS.replace("item => item.state", "item => item.fields")
+
+
+def _sign_in_on(page, live_server, session, member):
+    """Another sign-in on this phone (the earlier session timed out, or someone else picked up the phone)."""
+    app, origin = live_server
+    login = start_login_session(session, member.id)
+    session.commit()
+    cookie = app.session_interface.get_signing_serializer(app).dumps(
+        {"_user_id": str(member.id), "_fresh": True, "login_key": login.key})
+    page.context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": origin}])
+
+
+def _votes_by(session, member):
+    return _count(session, Vote, Vote.member_id == member.id)
+
+
+def test_on_a_shared_phone_a_queued_vote_waits_for_its_own_member(signed_in_phone, team_with_categories, session,
+                                                                   live_server):
+    team, members = team_with_categories
+    spend_request = _open_request(session, live_server[0], team, members["noor"])
+    page = signed_in_phone(members["anna"])
+    page.goto(f"/teams/{team.id}")
+    kept_online(page, f"/teams/{team.id}")
+    page.context.set_offline(True)
+    page.reload()
+    swipe(page, page.locator("[data-swipe-card]"), 220)
+    _outbox_becomes(page, ["waiting"])
+
+    _sign_in_on(page, live_server, session, members["bram"])  # Anna's session ended; Bram signs in on her phone
+    _back_online(page)
+    _outbox_becomes(page, ["other_account"])
+    page.wait_for_load_state()
+    page.goto("/uitbak")
+    item = page.get_by_role("listitem").filter(has_text="Van een ander account")
+    expect(item).to_contain_text("Log in als die persoon om te versturen, of gooi het weg.")
+    expect(item).to_contain_text("Niet verstuurd: van een ander account")
+    page.get_by_role("button", name="Nu versturen").click()  # Bram may press it: it still waits for Anna
+    page.wait_for_timeout(300)
+    assert _outbox_states(page) == ["other_account"]
+    assert _count(session, Vote) == 0
+    assert_accessible(page, "nl", "outbox with another account's item")
+
+    _sign_in_on(page, live_server, session, members["anna"])
+    page.goto(f"/teams/{team.id}")  # app start: Anna's vote goes now, as hers
+    _outbox_becomes(page, [])
+    assert _votes_by(session, members["anna"]) == 1 and _count(session, Vote) == 1
+    assert _count(session, Vote, Vote.request_id == spend_request.id) == 1
+
+
+def test_an_offline_swipe_says_the_vote_waits_and_an_offline_reload_marks_its_card(
+        signed_in_phone, team_with_categories, session, live_server):
+    team, members = team_with_categories
+    _open_request(session, live_server[0], team, members["noor"])
+    page = signed_in_phone(members["anna"])
+    page.goto(f"/teams/{team.id}")
+    kept_online(page, f"/teams/{team.id}")
+    page.context.set_offline(True)
+    page.reload()
+    swipe(page, page.locator("[data-swipe-card]"), 220)
+
+    bar = page.locator("[data-undo-bar]")
+    expect(bar).to_have_attribute("role", "status")
+    expect(bar).to_contain_text("Je stem wacht in de uitbak", timeout=8_000)
+    expect(page.get_by_role("button", name="Ongedaan maken")).to_be_hidden()  # nothing left to undo here
+
+    page.reload()  # still offline: the kept inbox, with the vote only in the outbox
+    card = page.locator("[data-swipe-card]")
+    expect(card).to_contain_text("Je stem wacht in de uitbak en is nog niet verstuurd.")
+    expect(card.get_by_role("button", name=re.compile("Goedkeuren"))).to_be_hidden()
+    expect(card.get_by_role("button", name=re.compile("Afwijzen"))).to_be_hidden()
+    assert_accessible(page, "nl", "inbox with a vote waiting in the outbox")
+    assert _count(session, Vote) == 0
+
+
+def test_ticked_alternatives_survive_an_offline_restore_and_are_sent(signed_in_phone, team_with_categories, session):
+    team, members = team_with_categories
+    page = signed_in_phone(members["noor"])
+    form_url = f"/teams/{team.id}/aanvragen/nieuw"
+    page.goto(form_url)
+    kept_online(page, form_url)
+    _fill_request(page)
+    page.get_by_label("Voedselbank").check()  # the category's alternatives came from the server
+    _wait_for(lambda: [f.get("alternatives_checked") for f in page.evaluate(OUTBOX_FIELDS)] == [["Voedselbank"]])
+
+    page.context.set_offline(True)
+    page.reload()  # the kept form, restored from the outbox; the alternatives cannot be fetched now
+    expect(page.get_by_label("Situatie")).to_have_value(re.compile("Moeder van drie"))
+    page.get_by_label("Wat voorkomt het?").fill("Dat de kinderen zonder eten zitten.")  # saved without the boxes
+    _wait_for(lambda: [f["prevents"] for f in page.evaluate(OUTBOX_FIELDS)] == [["Dat de kinderen zonder eten zitten."]])
+    assert [f.get("alternatives_checked") for f in page.evaluate(OUTBOX_FIELDS)] == [["Voedselbank"]]
+    page.get_by_role("button", name="Versturen naar het team").click()
+    _outbox_becomes(page, ["waiting"])
+
+    _back_online(page)
+    _wait_for(lambda: _count(session, SpendRequest) == 1)
+    assert session.exec(select(SpendRequest)).one().alternatives_checked == ["Voedselbank"]
+
+
+def test_sign_out_counts_a_photo_waiting_in_the_outbox_then_leaves_nothing(signed_in_phone, session, make_team,
+                                                                          make_member):
+    team = make_team("Team Oost")
+    worker = make_member(team, "worker", name="Wim")
+    request_url = f"/teams/{team.id}/aanvragen/{grant(session, team, worker).id}"
+    page = signed_in_phone(worker)
+    page.goto(request_url)
+    kept_online(page, request_url)
+    page.context.set_offline(True)
+    page.reload()
+    page.set_input_files("#photo", files=[{"name": "bonnetje.jpg", "mimeType": "image/jpeg",
+                                           "buffer": b"geen foto, maar tekst " * 50}])
+    _outbox_becomes(page, ["waiting"])
+
+    _back_online(page)  # sent, and refused: the refusal stays on the item
+    _outbox_becomes(page, ["conflict"])
+    page.wait_for_load_state()
+    page.goto("/uitbak")
+    item = page.get_by_role("listitem").filter(has_text="Foto van een bonnetje")
+    expect(item).to_contain_text("Dit is geen foto")
+    expect(item).to_contain_text("Niet verstuurd")
+    assert _count(session, Receipt) == 0
+
+    page.goto(f"/teams/{team.id}")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Uitloggen").click()
+    expect(page.get_by_role("heading", level=1, name="Inloggen")).to_be_visible()
+    assert questions == ["1 ding is nog niet verstuurd. Toch uitloggen? Dan is het weg van deze telefoon."]
+    controlled(page)
+    assert page.evaluate("() => indexedDB.databases()") == []

@@ -8,6 +8,9 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from models.receipts import Receipt
+from tests.browser.test_accessibility import assert_accessible
+from tests.browser.test_offline_sync import OUTBOX_ITEMS, _back_online, _outbox_becomes, _wait_for
+from tests.browser.test_pwa import kept_online
 from tests.http.test_receipts import GPS_IFD, grant
 
 
@@ -91,3 +94,42 @@ def test_a_non_image_chosen_on_the_phone_is_refused_with_a_message(live_server, 
     expect(page.locator("#photo-error")).to_contain_text("Dit is geen foto")
     session.expire_all()
     assert session.exec(select(Receipt)).first() is None
+
+
+OUTBOX_IDS = OUTBOX_ITEMS.replace("item => item.state", "item => item.id")
+
+
+def test_a_photo_taken_offline_waits_in_the_outbox_and_is_stored_once_when_back_online(
+        live_server, signed_in_phone, session, make_team, make_member):
+    app, _origin = live_server
+    team = make_team("Team Oost")
+    worker = make_member(team, "worker", name="Wim")
+    request_url = f"/teams/{team.id}/aanvragen/{grant(session, team, worker).id}"
+    page = signed_in_phone(worker)
+    page.goto(request_url)
+    kept_online(page, request_url)
+
+    page.context.set_offline(True)
+    page.reload()
+    page.set_input_files("#photo", files=[{"name": "IMG_2032.jpg", "mimeType": "image/jpeg",
+                                           "buffer": noisy_photo_with_gps((2400, 1800))}])
+    expect(page.locator("[data-receipt-status]")).to_have_text(re.compile("De foto wacht in de uitbak"))
+    _outbox_becomes(page, ["waiting"])
+    [item_id] = page.evaluate(OUTBOX_IDS)
+
+    page.goto("/uitbak")  # still offline
+    item = page.get_by_role("listitem").filter(has_text="Foto van een bonnetje")
+    expect(item).to_contain_text("Wacht op verbinding")
+    expect(item.get_by_role("img", name="De foto die wacht")).to_be_visible()
+    assert_accessible(page, "nl", "outbox with a photo")
+    session.expire_all()
+    assert session.exec(select(Receipt)).first() is None
+
+    _back_online(page)
+    _outbox_becomes(page, [])
+    expect(page.get_by_text("De uitbak is leeg")).to_be_visible()
+    session.expire_all()
+    [receipt] = session.exec(select(Receipt)).all()  # exactly one
+    assert receipt.client_id == item_id and max(receipt.width, receipt.height) == 1600  # shrunk on the phone
+    with Image.open(f"{app.config['RECEIPTS_PATH']}/{receipt.file_name}.jpg") as stored:
+        assert not stored.getexif() and "exif" not in stored.info

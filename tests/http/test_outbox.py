@@ -194,3 +194,31 @@ def test_outbox_page_holds_nothing_of_the_member_and_is_in_the_shell(client, log
     assert "Uitloggen" not in page.text
     assert "/uitbak" in client.get("/sw.js").text
 
+
+
+def _owner_meta(html):
+    import re
+    found = re.search(r'<meta name="outbox-owner" content="([0-9a-f]*)">', html)
+    return found and found.group(1)
+
+
+def test_the_owner_tag_names_the_member_opaquely_and_stays_the_same_across_sessions(client, login_as, team_world):
+    worker, worker2 = team_world["members"]["worker"], team_world["members"]["worker2"]
+    login_as(worker)
+    first = client.get("/uitbak/sleutel").get_json()["owner"]
+    page = client.get(f"/teams/{team_world['team'].id}")
+    assert _owner_meta(page.text) == first  # what the page tags its items with is what the sync compares to
+    login_as(worker)  # a new session of the same member (the old one timed out)
+    assert client.get("/uitbak/sleutel").get_json()["owner"] == first
+    login_as(worker2)
+    other = client.get("/uitbak/sleutel").get_json()["owner"]
+    assert other != first and len(first) == len(other) == 32
+    for tag in (first, other):
+        assert str(worker.id) not in (tag[:2], tag) and worker.display_name.lower() not in tag
+
+
+def test_no_owner_tag_on_shell_pages_or_when_signed_out(client, login_as, team_world):
+    assert _owner_meta(client.get("/inloggen").text) is None
+    login_as(team_world["members"]["worker"])
+    assert _owner_meta(client.get("/uitbak").text) is None  # any phone may keep this page
+    assert _owner_meta(client.get("/offline").text) is None

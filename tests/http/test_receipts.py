@@ -276,3 +276,55 @@ def test_missing_receipts_after_seven_days_until_a_receipt_or_a_reason(client, s
     assert "Er ontbreken geen bonnetjes." in client.get(missing_url).text
     home = client.get(f"/teams/{team.id}").text
     assert "een week een bonnetje" not in home and "Ontbrekende bonnetjes" in home
+
+
+# --- the outbox's replays (static/js/outbox.js): JSON answers, exactly once per client_id ---
+
+def outbox_upload(client, world, data, client_id, filename="bonnetje.jpg"):
+    """POST a photo as the phone's outbox replays it: multipart, JSON wanted, its item's UUID as client_id."""
+    boundary, body = encode_multipart(MultiDict([("photo", FileStorage(io.BytesIO(data), filename)),
+                                                 ("client_id", client_id)]))
+    return client.post(upload_url(world), data=body, headers={"Accept": "application/json"},
+                       content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def test_an_outbox_replay_is_answered_with_json_and_kept_once(app, client, session, login_as, granted):
+    login_as(granted["worker"])
+    answers = [outbox_upload(client, granted, jpeg_with_gps(), "5f0c7a1e-0000-4000-8000-0000000000aa") for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].get_json()["redirect"].endswith(f"/aanvragen/{granted['request'].id}#receipts")
+    assert answers[1].get_json()["notice"] == "Dit bonnetje was al opgeslagen."
+    [receipt] = receipts(session)
+    assert receipt.client_id == "5f0c7a1e-0000-4000-8000-0000000000aa" and len(stored_files(app)) == 2
+
+
+@pytest.mark.parametrize("what, make, filename, status, message",
+                         [r for r in REFUSALS if r[0] in ("too large", "text renamed .jpg")], ids=["too large", "not an image"])
+def test_an_outbox_replay_that_is_refused_gets_the_message_as_json(app, client, session, login_as, granted,
+                                                                   what, make, filename, status, message):
+    login_as(granted["worker"])
+    answer = outbox_upload(client, granted, make(), "5f0c7a1e-0000-4000-8000-0000000000bb", filename)
+    assert answer.status_code == status
+    assert message in answer.get_json()["error"] and answer.get_json()["field"] == "photo"
+    assert receipts(session) == [] and stored_files(app) == []
+
+
+def test_an_attempt_that_waited_for_the_lock_finds_the_photo_stored_and_stores_nothing(
+        app, client, session, login_as, granted, monkeypatch):
+    """Two sends of one item race: the second passes the first check before the first one commits."""
+    import web.receipts
+    client_id = "5f0c7a1e-0000-4000-8000-0000000000cc"
+    session.add(Receipt(request_id=granted["request"].id, team_id=granted["team"].id, added_by_id=granted["worker"].id,
+                        file_name="c" * 32, width=1, height=1, client_id=client_id))
+    session.commit()
+    checks, real_check = [], web.receipts.receipt_by_client_id
+
+    def check_after_the_first(*args):
+        """The first check ran before the other attempt committed: it found nothing."""
+        checks.append(args)
+        return real_check(*args) if len(checks) > 1 else None
+    monkeypatch.setattr(web.receipts, "receipt_by_client_id", check_after_the_first)
+    login_as(granted["worker"])
+    answer = outbox_upload(client, granted, jpeg_with_gps(), client_id)
+    assert answer.status_code == 200 and answer.get_json()["notice"] == "Dit bonnetje was al opgeslagen."
+    assert len(receipts(session)) == 1 and stored_files(app) == []
