@@ -114,8 +114,10 @@ async function keptPage(request) {
   if (!copy || copy.type === "opaqueredirect") return copy || null;
   const storedAt = new Date(copy.headers.get(STORED_AT_HEADER));
   const time = String(storedAt.getHours()).padStart(2, "0") + ":" + String(storedAt.getMinutes()).padStart(2, "0");
+  // The banner over the page, and the same "as of" beside every amount that says what is left (the balance).
   const html = (await copy.text()).replace("data-offline-banner hidden", 'data-offline-banner role="status"')
-    .replace("<time data-offline-time></time>", `<time data-offline-time datetime="${storedAt.toISOString()}">${time}</time>`);
+    .replaceAll("data-offline-mark hidden", "data-offline-mark")
+    .replaceAll("<time data-offline-time></time>", `<time data-offline-time datetime="${storedAt.toISOString()}">${time}</time>`);
   return new Response(html, { status: 200, headers: copy.headers });
 }
 

@@ -100,6 +100,10 @@ def test_offline_reload_shows_the_kept_page_with_a_banner(lang, signed_in_phone,
     expect(banner.locator("time")).to_have_text(page.evaluate(
         "new Date().toLocaleTimeString('nl-NL', {hour: '2-digit', minute: '2-digit'})"))
     expect(banner.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z$"))
+    balance_mark = page.locator("#team-balance [data-offline-mark]")  # the balance itself says it is a kept one
+    expect(balance_mark).to_be_visible()
+    expect(balance_mark).to_contain_text({"nl": "Bewaarde stand van", "en": "Saved balance as of"}[lang])
+    expect(balance_mark.locator("time")).to_have_text(banner.locator("time").inner_text())
     assert_accessible(page, lang, "team home kept offline, with the banner")
 
     page.goto("/toegankelijkheid")  # never opened on this phone
