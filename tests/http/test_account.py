@@ -16,11 +16,11 @@ def test_list_shows_own_passkeys_only(client, session, make_team, make_member, l
     team = make_team()
     me, other = make_member(team, "worker", name="Ik"), make_member(team, "worker", name="Ander")
     _passkeys(session, me, 2)
-    session.add(Passkey(member_id=other.id, credential_id=b"other", public_key=b"k", name="Van een ander"))
+    session.add(Passkey(member_id=other.id, credential_id=b"other", public_key=b"k", name="Sleutel-van-Ander"))
     session.commit()
     login_as(me)
     html = client.get("/mijn-passkeys").text
-    assert "Telefoon 1" in html and "Telefoon 2" in html and "Van een ander" not in html
+    assert "Telefoon 1" in html and "Telefoon 2" in html and "Sleutel-van-Ander" not in html
 
 
 def test_rename_returns_the_partial_for_htmx(client, session, make_team, make_member, login_as):
