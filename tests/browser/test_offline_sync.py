@@ -24,10 +24,14 @@ from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_pwa import controlled, kept_online
 from tests.http.test_receipts import grant
 
-#: never creates the database: an empty one made here (version 1, no stores) would break the page's outbox
-OUTBOX_ITEMS = """() => indexedDB.databases().then((known) => known.some((d) => d.name === 'teambudget')
+#: never creates the database: an empty one made here (version 1, no stores) would break the page's outbox.
+#: null (ask again) when the database is being deleted or created meanwhile, or does not answer within 2 s.
+OUTBOX_ITEMS = """() => Promise.race([new Promise((resolve) => setTimeout(() => resolve(null), 2000)),
+  indexedDB.databases().then((known) => known.some((d) => d.name === 'teambudget')
   && new Promise((resolve, reject) => {
     const opening = indexedDB.open('teambudget');
+    opening.onblocked = () => resolve(null);
+    opening.onupgradeneeded = () => { opening.transaction.abort(); resolve(null); };
     opening.onsuccess = () => {
         const db = opening.result;
         if (!db.objectStoreNames.contains('outbox')) { db.close(); resolve([]); return; }
@@ -35,8 +39,8 @@ OUTBOX_ITEMS = """() => indexedDB.databases().then((known) => known.some((d) => 
         all.onsuccess = () => { db.close(); resolve(all.result.map(item => item.state)); };
         all.onerror = () => reject(all.error);
     };
-    opening.onerror = () => reject(opening.error);
-})).then((items) => items || [])"""
+    opening.onerror = () => resolve(null);
+})).then((items) => items === false ? [] : items)])"""
 
 
 @pytest.fixture
