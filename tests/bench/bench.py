@@ -7,7 +7,8 @@ serializer) and measures, with all 20 clients at once:
 
   live 304     GET  /teams/<id>/live with a matching If-None-Match (every open phone, every second)
   inbox        GET  /teams/<id>, the team's home with the inbox of 20 open requests
-  vote         POST /teams/<id>/aanvragen/<rid>/stem as the swipe card sends it (htmx partial);
+  vote         POST /teams/<id>/aanvragen/<rid>/stem as the swipe card sends it (through the outbox:
+               JSON answer, a new Teambudget-Operation UUID each time, so each is recorded once);
                each is a legal vote change that completes no quorum
   vote→grant   the same POST where the vote completes the quorum: the request is granted and the ledger
                gets its entry (a fixed number, each on its own prepared request)
@@ -28,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 import warnings
 from pathlib import Path
 from urllib.parse import urlencode
@@ -96,8 +98,8 @@ def vote_body(client, choice):
 
 
 def write_headers(client):
-    """What a browser's same-origin fetch from the inbox sends with a vote."""
-    return {"X-CSRFToken": client.csrf_token, "HX-Request": "true", "HX-Request-Type": "partial",
+    """What the phone's outbox (static/js/outbox.js) sends with a swiped vote: a fresh operation UUID."""
+    return {"X-CSRFToken": client.csrf_token, "Accept": "application/json", "Teambudget-Operation": str(uuid.uuid4()),
             "Origin": client.origin, "Sec-Fetch-Site": "same-origin"}
 
 
