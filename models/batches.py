@@ -219,11 +219,3 @@ def execute_batch(session: Session, batch: LoadBatch, *, actor_id: int) -> None:
         line.entry_id = entry.id
         session.add(line)
     session.refresh(batch)
-
-
-def lock_municipality(session: Session, municipality_id: int) -> None:
-    """models.ledger.lock_for_money for work on several teams of one municipality (a batch)."""
-    from models.teams import Municipality
-
-    if session.get_bind().dialect.name != "sqlite":  # SQLite: the transaction began with BEGIN IMMEDIATE
-        session.exec(select(Municipality.id).where(Municipality.id == municipality_id).with_for_update()).one()

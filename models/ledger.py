@@ -169,10 +169,14 @@ def lock_for_money(session: Session, team: Team) -> None:
     models.db arranges that. On PostgreSQL the row lock also orders work across teams of one
     municipality, which the household cap needs.
     """
+    lock_municipality(session, session.get(District, team.district_id).municipality_id)
+
+
+def lock_municipality(session: Session, municipality_id: int) -> None:
+    """`lock_for_money` for work on several teams of one municipality at once (a load batch)."""
     if session.get_bind().dialect.name == "sqlite":
         return  # the transaction began with BEGIN IMMEDIATE (models.db.begin_write)
-    district = session.get(District, team.district_id)
-    session.exec(select(Municipality.id).where(Municipality.id == district.municipality_id).with_for_update()).one()
+    session.exec(select(Municipality.id).where(Municipality.id == municipality_id).with_for_update()).one()
 
 
 def top_up(session: Session, team: Team, budget_year_id: int, amount_cents: int, *, memo: str,

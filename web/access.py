@@ -42,3 +42,27 @@ def load_request_of_team(values, *, own_drafts: bool = False) -> None:
     if found.status == RequestStatus.DRAFT and not (own_drafts and found.requester_id == current_user.id):
         abort(404)
     g.spend_request = found
+
+
+def signed_in_coordinator():
+    """The signed-in coordinator, with their municipality on `g`; 403 for anyone else."""
+    from flask import g
+
+    member = signed_in_member()
+    if not member.is_coordinator:
+        abort(403)
+    g.current_member, g.municipality_id = member, member.municipality_id
+    return member
+
+
+def load_team_of_municipality(values) -> None:
+    """Put the team in the URL on `g` when it belongs to the coordinator's municipality, else 404."""
+    from flask import g
+
+    from models.teams import Team, municipality_of_team
+    from web.database import db
+
+    if "team_id" in values:
+        g.team = db().get(Team, values.pop("team_id"))
+        if g.team is None or municipality_of_team(db(), g.team).id != g.municipality_id:
+            abort(404)

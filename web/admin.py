@@ -34,9 +34,9 @@ from models.money import cents_to_input, parse_amount
 from models.passkeys import active_passkeys
 from models.rules import RuleViolation
 from models.teams import (
-    District, Team, annual_budget_cents, change_team_settings, current_budget_year, municipality_of_team,
+    District, Team, annual_budget_cents, change_team_settings, current_budget_year,
     teams_of_municipality)
-from web.access import signed_in_member
+from web.access import load_team_of_municipality, signed_in_coordinator
 from web.database import db
 from web.mail import mail_configured, send_invite_link
 
@@ -46,15 +46,9 @@ bp = Blueprint("admin", __name__, url_prefix="/beheer")
 @bp.url_value_preprocessor
 def load_for_coordinator(_endpoint, values):
     """Only coordinators; every object in the URL must belong to their municipality."""
-    member = signed_in_member()
-    if not member.is_coordinator:
-        abort(403)
-    g.current_member, g.municipality_id = member, member.municipality_id
+    signed_in_coordinator()
     values = values if values is not None else {}
-    if "team_id" in values:
-        g.team = db().get(Team, values.pop("team_id"))
-        if g.team is None or municipality_of_team(db(), g.team).id != g.municipality_id:
-            abort(404)
+    load_team_of_municipality(values)
     if "membership_id" in values:
         g.membership = db().get(Membership, values.pop("membership_id"))
         if g.membership is None or g.membership.team_id != g.team.id or not g.membership.is_active:

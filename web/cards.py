@@ -26,20 +26,22 @@ from sqlmodel import select
 import segno
 from models.audit import team_version
 from models.batches import (
-    LoadBatch, cancel_batch, create_batch, execute_batch, freeze, lines_of, lock_municipality, open_batch,
+    LoadBatch, cancel_batch, create_batch, execute_batch, freeze, lines_of, open_batch,
     team_money, waiting_loads)
 from models.cards import (
     STATE_LABELS, Card, CardState, block_card, card_of_request, mark_spent, register_card, release_card,
     reserve_card, return_card, stock)
 from models.clock import utcnow
 from models.db import begin_write
+from models.ledger import lock_municipality
 from models.handover import confirm_handover, create_handover, usable_handover
 from models.money import cents_to_input, parse_amount
 from models.requests import SpendRequest
 from models.rules import RuleViolation
 from models.sepa import SETTINGS, pain001
 from models.teams import CostCategory, Team, current_budget_year, municipality_of_team, teams_of_municipality
-from web.access import load_request_of_team, load_team_of_member, signed_in_member
+from web.access import (
+    load_request_of_team, load_team_of_member, load_team_of_municipality, signed_in_coordinator, signed_in_member)
 from web.database import db
 from web.extensions import limiter
 from web.live import not_modified, with_etag
@@ -54,18 +56,12 @@ handover_bp = Blueprint("handover", __name__, url_prefix="/kaart")
 @admin_bp.url_value_preprocessor
 def load_for_coordinator(_endpoint, values):
     """Only coordinators; every object in the URL belongs to their municipality; POSTs hold the money lock."""
-    member = signed_in_member()
-    if not member.is_coordinator:
-        abort(403)
-    g.current_member, g.municipality_id = member, member.municipality_id
+    signed_in_coordinator()
     if request.method == "POST":
         begin_write(db())
         lock_municipality(db(), g.municipality_id)
     values = values if values is not None else {}
-    if "team_id" in values:
-        g.team = db().get(Team, values.pop("team_id"))
-        if g.team is None or municipality_of_team(db(), g.team).id != g.municipality_id:
-            abort(404)
+    load_team_of_municipality(values)
     if "card_id" in values:
         g.card = db().get(Card, values.pop("card_id"))
         if g.card is None or municipality_of_team(db(), db().get(Team, g.card.team_id)).id != g.municipality_id:

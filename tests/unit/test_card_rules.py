@@ -283,7 +283,8 @@ def test_spent_blocked_and_lost_cards(session, world):
 def test_two_executions_at_once_post_the_batch_once(session, world, database_url):
     import threading
 
-    from models.batches import LoadBatch, lock_municipality
+    from models.batches import LoadBatch
+    from models.ledger import lock_municipality
     from models.db import begin_write, make_engine, make_session
 
     team, coordinator = world["team"], world["coordinator"]
