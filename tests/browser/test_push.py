@@ -16,7 +16,7 @@ from sqlmodel import select
 from models.push import PushSubscription
 from models.teams import CostCategory, District, Municipality, add_default_cost_categories
 from tests.browser.test_pwa import controlled
-from tests.http.test_push import Device, PushServiceStub, post_request_as_requester, sent
+from tests.http.test_push import Device, post_request_as_requester, sent, stub  # noqa: F401 (stub: a fixture)
 from web.push import public_key
 
 FAKE_PUSH_MANAGER = """(device => {
@@ -43,14 +43,6 @@ SHOWN_NOTIFICATIONS = """async () => {
 def app_config(app_config):
     """Pushes may go to the stub on loopback over plain HTTP."""
     return {**app_config, "PUSH_ALLOW_INSECURE_ENDPOINTS": True}
-
-
-@pytest.fixture
-def stub():
-    """A push service on loopback."""
-    service = PushServiceStub()
-    yield service
-    service.close()
 
 
 @pytest.fixture
