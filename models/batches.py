@@ -48,11 +48,6 @@ class LoadBatch(SQLModel, table=True):
     executed_at: datetime | None = None
     executed_by_id: int | None = Field(default=None, foreign_key="member.id")
 
-    @property
-    def is_open(self):
-        """Not executed yet."""
-        return self.executed_at is None
-
 
 class BatchLine(SQLModel, table=True):
     """One transfer in a batch: a top-up of a team account, or the load of one card."""
@@ -102,10 +97,11 @@ def team_money(session: Session, team: Team, budget_year_id: int) -> dict:
     """The team account, what is reserved, the loads waiting and the top-up they need (within the cap)."""
     bank = balance_cents(session, team.id, budget_year_id, AccountKind.BANK)
     reserved = balance_cents(session, team.id, budget_year_id, AccountKind.RESERVED)
-    waiting = sum(request.granted_amount_cents for _card, request in waiting_loads(session, team.id))
+    loads = waiting_loads(session, team.id)
+    waiting = sum(request.granted_amount_cents for _card, request in loads)
     needed = min(max(0, waiting - bank), team.account_cap_cents - bank, reserved)
     return {"bank": bank, "reserved": reserved, "cards": balance_cents(session, team.id, budget_year_id, AccountKind.CARDS),
-            "waiting": waiting, "needed_top_up": max(0, needed), "cap": team.account_cap_cents}
+            "waiting": waiting, "waiting_loads": loads, "needed_top_up": max(0, needed), "cap": team.account_cap_cents}
 
 
 def load_reference(team_id: int, request_id: int) -> str:

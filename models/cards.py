@@ -56,8 +56,6 @@ TRANSITIONS = {
     **{(state, "block"): C.BLOCKED for state in (C.IN_STOCK, C.RESERVED, C.LOADED, C.HANDED_OVER)},
     **{(state, "lose"): C.LOST for state in (C.IN_STOCK, C.RESERVED, C.LOADED, C.HANDED_OVER, C.BLOCKED)},
 }
-#: states in which money may be on the card
-MONEY_STATES = {C.LOADED, C.HANDED_OVER, C.BLOCKED, C.LOST}
 #: states in which a card belongs to its request
 LIVE_STATES = {C.RESERVED, C.LOAD_REQUESTED, C.LOADED, C.HANDED_OVER}
 STATE_LABELS = {
@@ -145,7 +143,9 @@ def stock(session: Session, team_id: int) -> list[Card]:
 
 
 def reserve_card(session: Session, card: Card, request: SpendRequest, *, actor_id: int) -> None:
-    """Take a card from the stock for a granted request that never had a card loaded."""
+    """The requester takes a card from the stock for a granted request that never had a card loaded."""
+    if actor_id != request.requester_id:
+        raise RuleViolation(_l("Alleen de aanvrager pakt een kaart."), field="card_id")
     if card.team_id != request.team_id:
         raise RuleViolation(_l("Deze kaart hoort bij een ander team."), field="card_id")
     if request.status != RequestStatus.GRANTED:
@@ -210,12 +210,6 @@ def block_card(session: Session, card: Card, action: str, *, actor_id: int) -> N
     transition(session, card, action, actor_id=actor_id)
     if was_live and card.loaded_at is None:
         card.closed_at = utcnow()  # no money on it: nothing left to settle
-
-
-def handed_over_cards(session: Session, team_id: int) -> list[Card]:
-    """The team's cards the client has, or had, received: what receipts are asked for (newest first)."""
-    return list(session.exec(select(Card).where(Card.team_id == team_id, Card.handed_over_at.is_not(None))
-                             .order_by(Card.handed_over_at.desc())))
 
 
 EVENT_LABELS.update({

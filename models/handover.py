@@ -7,7 +7,6 @@ Invariants:
 - What the client sees holds no team, worker or household: the card's last four digits, the amount,
   the cost category.
 """
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 
@@ -17,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.cards import Card, CardState, mark_handed_over
 from models.clock import utcnow
+from models.invites import hash_token
 from models.requests import SpendRequest
 from models.rules import RuleViolation
 
@@ -49,11 +49,6 @@ class HandoverUnusable(RuleViolation):
         }
         super().__init__(messages[reason])
         self.reason = reason
-
-
-def hash_token(token: str) -> str:
-    """The stored form of a handover token."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_handover(session: Session, card: Card, request: SpendRequest, *, member_id: int) -> str:

@@ -27,14 +27,6 @@ from models.clock import utcnow
 from models.rules import RuleViolation
 
 
-class OperationKind:
-    """What a phone can queue."""
-
-    REQUEST = "request"
-    VOTE = "vote"
-    COMMENT = "comment"
-
-
 class ClientOperation(SQLModel, table=True):
     """One operation a member's phone sent with its own UUID, and the answer it got."""
 

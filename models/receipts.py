@@ -161,8 +161,7 @@ def receipt_panel(session: Session, request: SpendRequest, member_id: int) -> Re
                         can_add=request.requester_id == member_id and may_add_receipts(session, request))
 
 
-def missing_receipts(session: Session, team_id: int, requester_id: int | None = None) -> list[tuple[SpendRequest, datetime]]:
-    """Requests of the team handed over at least MISSING_AFTER ago with no receipt and no statement, oldest first."""
+def _missing_receipts_query(team_id: int, requester_id: int | None):
     handed = handed_over_requests()
     has_receipt = select(Receipt.id).where(Receipt.request_id == SpendRequest.id).exists()
     has_waiver = select(ReceiptWaiver.id).where(ReceiptWaiver.request_id == SpendRequest.id).exists()
@@ -172,10 +171,16 @@ def missing_receipts(session: Session, team_id: int, requester_id: int | None = 
              .order_by(handed.c.handed_over_at))
     if requester_id is not None:
         query = query.where(SpendRequest.requester_id == requester_id)
-    return list(session.exec(query).all())
+    return query
+
+
+def missing_receipts(session: Session, team_id: int, requester_id: int | None = None) -> list[tuple[SpendRequest, datetime]]:
+    """Requests of the team handed over at least MISSING_AFTER ago with no receipt and no statement, oldest first."""
+    return list(session.exec(_missing_receipts_query(team_id, requester_id)).all())
 
 
 def count_missing_receipts(session: Session, team_id: int, requester_id: int) -> int:
-    """How many of my requests miss their receipts (the reminder on the team's home page)."""
-    return len(missing_receipts(session, team_id, requester_id))
+    """How many of my requests miss their receipts (the reminder on every load of the team's home page)."""
+    missing = _missing_receipts_query(team_id, requester_id).order_by(None).subquery()
+    return session.exec(select(func.count()).select_from(missing)).one()
 

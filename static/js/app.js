@@ -283,6 +283,7 @@
   }
 
   async function forgetTeamData() {
+    if (window.teambudgetPush) await window.teambudgetPush.forget();  // static/js/push.js
     if (window.indexedDB && indexedDB.databases) {  // the outbox (unsent drafts, votes, comments) and any other
       var databases = await indexedDB.databases();
       await Promise.all(databases.map(function (database) {

@@ -78,12 +78,14 @@
     });
   }
 
-  // Signing out: this device stops receiving this member's notifications (app.js empties the caches).
-  document.addEventListener("submit", function (event) {
-    if (!supported || !event.target.matches("[data-sign-out]") || !navigator.serviceWorker.controller) return;
-    currentSubscription().then(function (subscription) { return subscription && subscription.unsubscribe(); })
-      .catch(function () {});
-  }, true);
+  // Signing out (app.js, once the member confirmed): this device stops receiving this member's notifications.
+  window.teambudgetPush = {
+    forget: function () {
+      if (!supported || !navigator.serviceWorker.controller) return Promise.resolve();
+      return currentSubscription().then(function (subscription) { return subscription && subscription.unsubscribe(); })
+        .catch(function () {});
+    },
+  };
 
   document.addEventListener("DOMContentLoaded", function () { initBoxes(document); });
   document.addEventListener("htmx:after:settle", function () { initBoxes(document); });
