@@ -124,7 +124,9 @@ def create_batch(session: Session, municipality_id: int, *, card_ids: list[int],
     year = current_budget_year(session, municipality_id, today)
     for team_id, cents in top_ups.items():
         team = _team_of(session, team_id, municipality_id)
-        if cents < 0 or year is None:
+        if year is None:
+            raise RuleViolation(_l("Er is nog geen budget voor dit jaar."), field=f"top_up_{team_id}")
+        if cents < 0:
             raise RuleViolation(_l("Een opwaardering moet meer dan nul zijn."), field=f"top_up_{team_id}")
         session.add(BatchLine(batch_id=batch.id, team_id=team.id, kind=LineKind.TOP_UP, amount_cents=cents,
                               budget_year_id=year.id, reference=f"TB-{team.id}-OPW{batch.id}"))

@@ -42,6 +42,14 @@ def parse_amount(raw: str | None, *, field: str = "amount") -> int:
     return cents
 
 
+def parse_amount_or_zero(raw: str | None, *, field: str = "amount") -> int:
+    """An amount that may be left empty or be zero (a top-up not wanted, nothing left on a card), as cents."""
+    text = (raw or "").replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "").strip()
+    if not text or (_ALLOWED.match(text) and "0" in text and not text.strip("0.,")):
+        return 0
+    return parse_amount(raw, field=field)
+
+
 def cents_to_input(amount_cents: int | None) -> str:
     """Cents as a Dutch input value ("75,50"), for refilling a form field."""
     if amount_cents is None:

@@ -35,7 +35,7 @@ from models.clock import utcnow
 from models.db import begin_write
 from models.ledger import lock_municipality
 from models.handover import confirm_handover, create_handover, usable_handover
-from models.money import cents_to_input, parse_amount
+from models.money import cents_to_input, parse_amount_or_zero
 from models.requests import SpendRequest
 from models.rules import RuleViolation
 from models.sepa import SETTINGS, pain001
@@ -127,8 +127,7 @@ def card_action():
 
 
 def _remaining():
-    raw = (request.form.get("remaining") or "").strip()
-    return 0 if raw in ("0", "0,00", "") else parse_amount(raw, field="remaining")
+    return parse_amount_or_zero(request.form.get("remaining"), field="remaining")
 
 
 @admin_bp.post("/opdrachten")
@@ -146,8 +145,7 @@ def batch_create():
 
 
 def _top_up(team_id):
-    raw = (request.form.get(f"top_up_{team_id}") or "").strip()
-    return 0 if raw in ("", "0", "0,00") else parse_amount(raw, field=f"top_up_{team_id}")
+    return parse_amount_or_zero(request.form.get(f"top_up_{team_id}"), field=f"top_up_{team_id}")
 
 
 def _render_batch(status=200, error=None):

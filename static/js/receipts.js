@@ -142,7 +142,14 @@
         return;
       }
       form = panel.querySelector("[data-receipt-form]");
-      if (!form || result.status >= 400) return;  // the partial shows the message beside the field
+      if (result.status >= 400) {
+        // the partial shows the message beside the field; autofocus does not act on swapped-in content,
+        // so focus the field, which reads the message out through aria-describedby
+        var refused = panel.querySelector('[aria-invalid="true"]');
+        if (refused) refused.focus();
+        return;
+      }
+      if (!form) return;
     }
   }
 

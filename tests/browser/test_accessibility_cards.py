@@ -1,5 +1,5 @@
 """axe-core finds no violations on the card pages, in Dutch and English: the coordinator's cards and
-batches (a batch open and executed), the request page with its card, the handover page with the QR
+batches (with a refused card, a batch open), the request page with its card, the handover page with the QR
 code, and the client's pages (the card, thanks, a used link)."""
 import pytest
 from playwright.sync_api import expect
@@ -37,6 +37,12 @@ def test_card_pages_have_no_axe_violations(lang, signed_in_phone, browser, pixel
     desk = _in(signed_in_phone(coordinator), lang, server_url)
     desk.goto("/beheer/kaarten")
     assert_accessible(desk, lang, "cards and batches")
+    desk.locator(f"#reference_{team.id}").fill("KB-0010")
+    desk.locator(f"#last_four_{team.id}").fill("12")
+    desk.locator(f"#last_four_{team.id}").press("Enter")
+    expect(desk.locator(f"#last_four_{team.id}-error")).to_be_visible()
+    expect(desk.locator(f"#reference_{team.id}")).to_have_value("KB-0010")
+    assert_accessible(desk, lang, "cards and batches, a card refused")
     batch = create_batch(session, municipality_id(session, team), card_ids=[waiting_card.id],
                          top_ups={team.id: 4_000}, actor_id=coordinator.id)
     session.commit()

@@ -115,6 +115,9 @@ def test_draft_made_offline_survives_closing_and_syncs_exactly_once(signed_in_ph
     page.reload()
     _fill_request(page)
     _outbox_becomes(page, ["draft"])
+    # the draft is saved at every change: wait for the save of the last field before closing the app
+    _wait_for(lambda: [fields.get("household_reference") for fields in page.evaluate(OUTBOX_FIELDS) or []]
+              == [["D-2026-0042"]])
     context = page.context
     page.close()  # the app is closed, the phone stays offline
 

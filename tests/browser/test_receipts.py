@@ -92,6 +92,7 @@ def test_a_non_image_chosen_on_the_phone_is_refused_with_a_message(live_server, 
     page.set_input_files("#photo", files=[{"name": "bonnetje.jpg", "mimeType": "image/jpeg",
                                            "buffer": b"geen foto, maar tekst " * 50}])
     expect(page.locator("#photo-error")).to_contain_text("Dit is geen foto")
+    expect(page.locator("#photo")).to_be_focused()  # so a screen reader reads the message out
     session.expire_all()
     assert session.exec(select(Receipt)).first() is None
 

@@ -82,9 +82,23 @@ def test_download_without_bank_settings_says_so(make_app, session, world):
 
 def test_register_card_refuses_a_full_card_number(client, session, world, login_as):
     login_as(world["coordinator"])
-    response = client.post(f"/beheer/kaarten/teams/{world['team'].id}", data={"reference": "K-1", "last_four": "4111111111111111"})
+    team_id = world["team"].id
+    response = client.post(f"/beheer/kaarten/teams/{team_id}", data={"reference": "K-1", "last_four": "4111111111111111"})
     assert response.status_code == 422
     assert session.exec(select(Card)).first() is None
+    # the message sits beside the field that is wrong, the field points to it, and what was typed stays
+    html = response.text
+    assert f'id="last_four_{team_id}-error">Vul alleen de laatste vier cijfers' in html
+    assert f'aria-describedby="last_four_{team_id}-error"' in html and 'value="K-1"' in html
+
+
+@pytest.mark.parametrize("typed", ["0,00", "0.00", "€ 0", ""])
+def test_a_top_up_of_zero_is_no_top_up_however_it_is_typed(client, session, world, login_as, typed):
+    card = card_on(session, world["team"], world["request"], world["coordinator"])
+    login_as(world["coordinator"])
+    response = client.post("/beheer/kaarten/opdrachten", data={"card_id": card.id, f"top_up_{world['team'].id}": typed})
+    assert response.status_code == 422  # the load needs a top-up first: refused by the batch rules, not by the amount
+    assert "groter zijn dan nul" not in response.text and session.exec(select(LoadBatch)).first() is None
 
 
 def _handover_token(client, session, world, login_as):
@@ -150,7 +164,8 @@ def test_only_the_requester_takes_a_card(client, session, world, login_as):
     session.commit()
     login_as(world["voter"])
     url = f"/teams/{world['team'].id}/aanvragen/{world['request'].id}/kaart"
-    assert client.post(url, data={"card_id": card.id}).status_code == 422
+    refused = client.post(url, data={"card_id": card.id})
+    assert refused.status_code == 422 and "Alleen de aanvrager pakt een kaart." in refused.text
     login_as(world["worker"])
     assert client.post(url, data={"card_id": card.id}).status_code == 303
     session.expire_all()
