@@ -212,6 +212,20 @@ def block_card(session: Session, card: Card, action: str, *, actor_id: int) -> N
         card.closed_at = utcnow()  # no money on it: nothing left to settle
 
 
+def act_on_card(session: Session, card: Card, action: str, *, actor_id: int, remaining_cents: int = 0) -> None:
+    """What a coordinator does with a card in the stock list: release, block, lose, spend or return it."""
+    if action == "release":
+        release_card(session, card, actor_id=actor_id)
+    elif action in ("block", "lose"):
+        block_card(session, card, action, actor_id=actor_id)
+    elif action == "spend":
+        mark_spent(session, card, actor_id=actor_id)
+    elif action == "return":
+        return_card(session, card, remaining_cents, actor_id=actor_id)
+    else:
+        raise RuleViolation(_l("Dat kan niet met deze kaart."))
+
+
 EVENT_LABELS.update({
     "card_registered": _l("kaart in voorraad"),
     **{f"card_{state}": _l("kaart: %(state)s", state=label) for state, label in STATE_LABELS.items()},

@@ -29,8 +29,7 @@ from models.batches import (
     LoadBatch, cancel_batch, create_batch, execute_batch, freeze, lines_of, open_batch,
     team_money, waiting_loads)
 from models.cards import (
-    STATE_LABELS, Card, CardState, block_card, card_of_request, mark_spent, register_card, release_card,
-    reserve_card, return_card, stock)
+    STATE_LABELS, Card, CardState, act_on_card, card_of_request, register_card, reserve_card, stock)
 from models.clock import utcnow
 from models.db import begin_write
 from models.ledger import lock_municipality
@@ -109,25 +108,15 @@ def register():
 @admin_bp.post("/<int:card_id>")
 def card_action():
     """Release, block, report lost, mark spent, or take back a card with what is left on it."""
-    actor, action = g.current_member.id, request.form.get("action", "")
-    verbs = {"release": lambda: release_card(db(), g.card, actor_id=actor),
-             "block": lambda: block_card(db(), g.card, "block", actor_id=actor),
-             "lose": lambda: block_card(db(), g.card, "lose", actor_id=actor),
-             "spend": lambda: mark_spent(db(), g.card, actor_id=actor),
-             "return": lambda: return_card(db(), g.card, _remaining(), actor_id=actor)}
+    action = request.form.get("action", "")
     try:
-        if action not in verbs:
-            raise RuleViolation(_("Dat kan niet met deze kaart."))
-        verbs[action]()
+        remaining = parse_amount_or_zero(request.form.get("remaining"), field="remaining") if action == "return" else 0
+        act_on_card(db(), g.card, action, actor_id=g.current_member.id, remaining_cents=remaining)
     except RuleViolation as violation:
         db().rollback()
         return _render_overview(422, {f"card_{g.card.id}": violation.message})
     db().commit()
     return redirect(url_for("card_admin.overview"), code=303)
-
-
-def _remaining():
-    return parse_amount_or_zero(request.form.get("remaining"), field="remaining")
 
 
 @admin_bp.post("/opdrachten")

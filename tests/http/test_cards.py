@@ -170,3 +170,18 @@ def test_only_the_requester_takes_a_card(client, session, world, login_as):
     assert client.post(url, data={"card_id": card.id}).status_code == 303
     session.expire_all()
     assert session.get(Card, card.id).state == CardState.RESERVED
+
+
+def test_coordinator_takes_back_a_card_and_refuses_an_unknown_action(client, session, world, login_as):
+    card = card_on(session, world["team"], world["request"], world["coordinator"])
+    loaded(session, world["team"], [card], world["coordinator"])
+    login_as(world["coordinator"])
+    unknown = client.post(f"/beheer/kaarten/{card.id}", data={"action": "melt"})
+    assert unknown.status_code == 422 and "Dat kan niet met deze kaart." in unknown.text
+    bad = client.post(f"/beheer/kaarten/{card.id}", data={"action": "return", "remaining": "twaalf"})
+    assert bad.status_code == 422
+    session.expire_all()
+    assert session.get(Card, card.id).state == CardState.LOADED
+    assert client.post(f"/beheer/kaarten/{card.id}", data={"action": "return", "remaining": "€ 0"}).status_code == 303
+    session.expire_all()
+    assert session.get(Card, card.id).state == CardState.RETURNED
