@@ -87,6 +87,9 @@ class SpendRequest(SQLModel, table=True):
         Index("ix_spendrequest_team_status_posted", "team_id", "status", "posted_at"),
         Index("ix_spendrequest_team_requester_status", "team_id", "requester_id", "status"),
         Index("ix_spendrequest_team_decided", "team_id", "decided_at"),
+        # the household cap's sum (models.decisions): without the year and status in the index, SQLite
+        # walks every granted request of every year
+        Index("ix_spendrequest_household_year_status", "household_key", "budget_year_id", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
@@ -101,7 +104,7 @@ class SpendRequest(SQLModel, table=True):
     alternatives_checked: list = Field(default_factory=list, sa_type=JSON)
     alternatives_note: str = Field(default="", max_length=NOTE_MAX)
     #: HMAC of the worker's case reference; the reference itself is never stored
-    household_key: str | None = Field(default=None, max_length=64, index=True)
+    household_key: str | None = Field(default=None, max_length=64)
     budget_year_id: int | None = Field(default=None, foreign_key="budgetyear.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
