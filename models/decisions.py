@@ -90,8 +90,8 @@ def tally(session: Session, request: SpendRequest, team: Team) -> Tally:
 
 def household_granted_cents(session: Session, request: SpendRequest) -> int:
     """What the request's household already received this budget year, across the municipality's teams."""
-    municipality_id = session.exec(select(District.municipality_id).join(Team, Team.district_id == District.id)
-                                   .where(Team.id == request.team_id)).one()
+    # the team and district are in the session already (the money lock read them): no query
+    municipality_id = session.get(District, session.get(Team, request.team_id).district_id).municipality_id
     total = session.exec(
         select(func.coalesce(func.sum(SpendRequest.granted_amount_cents), 0))
         .join(Team, Team.id == SpendRequest.team_id).join(District, District.id == Team.district_id)

@@ -156,6 +156,12 @@ def active_membership(session: Session, member_id: int, team_id: int) -> Members
     )).first()
 
 
+def team_with_membership(session: Session, member_id: int, team_id: int) -> tuple[Team, Membership] | None:
+    """The team and the member's active membership of it, in one query; None for a non-member."""
+    return session.exec(select(Team, Membership).join(Membership, Membership.team_id == Team.id).where(
+        Team.id == team_id, Membership.member_id == member_id, Membership.ended_at.is_(None))).first()
+
+
 def teams_of_member(session: Session, member_id: int) -> list[tuple[Team, Membership]]:
     """The teams a member is active in, with the membership, ordered by team name."""
     statement = (

@@ -16,16 +16,14 @@ def load_team_of_member(values) -> None:
     """Put the team in the URL and the member's active membership of it on `g`; 404 for outsiders."""
     from flask import g
 
-    from models.members import active_membership
-    from models.teams import Team
+    from models.members import team_with_membership
     from web.database import db
 
     member = signed_in_member()
-    team_id = values.pop("team_id")
-    membership = active_membership(db(), member.id, team_id)
-    if membership is None:
+    found = team_with_membership(db(), member.id, values.pop("team_id"))
+    if found is None:
         abort(404)
-    g.team, g.membership = db().get(Team, team_id), membership
+    g.team, g.membership = found
 
 
 def load_request_of_team(values, *, own_drafts: bool = False) -> None:

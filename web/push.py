@@ -143,8 +143,9 @@ def send_committed(_exception=None):
 
 def messages(notice):
     """(subscription, JSON payload) for each device that should hear about `notice`."""
-    spend_request = db().get(SpendRequest, notice.request_id)
-    if spend_request is None:
+    devices = subscriptions_of(db(), notice.member_ids)
+    spend_request = db().get(SpendRequest, notice.request_id) if devices else None
+    if spend_request is None:  # most members have no device that wants pushes: nothing more to read
         return []
     team = db().get(Team, spend_request.team_id)
     category = db().get(CostCategory, spend_request.cost_category_id) if spend_request.cost_category_id else None
@@ -152,7 +153,7 @@ def messages(notice):
     url = current_app.url_map.bind("localhost").build("requests.show", {"team_id": team.id,
                                                                        "request_id": spend_request.id})
     out = []
-    for subscription in subscriptions_of(db(), notice.member_ids):
+    for subscription in devices:
         with force_locale(subscription.locale):
             title, body = _text(notice.kind, spend_request, team, category)
         out.append((subscription, json.dumps({"title": title, "body": body, "url": url,
