@@ -8,7 +8,9 @@ from functools import lru_cache
 from babel import Locale
 
 from flask import request
-from flask_babel import format_datetime, format_timedelta, get_locale
+from flask_babel import format_datetime, format_timedelta, get_locale, get_translations
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from models.audit import EVENT_LABELS
 from models.clock import utcnow
@@ -35,6 +37,30 @@ def init_app(app):
     app.jinja_env.filters["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.context_processor(request_gettext)
+
+
+def request_gettext():
+    """`_()` and `ngettext()` bound to this request's catalog, for templates rendered in a request.
+
+    Jinja's i18n extension looks `gettext` up in the template's context before its globals, so these
+    replace Flask-Babel's, which find the catalog again on every call (~30 µs; an inbox has ~90).
+    They format exactly as Jinja's "newstyle" gettext does: escaped, then `%` with the variables.
+    """
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context, message, **variables):
+        text = translations.ugettext(message)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        text = translations.ungettext(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
 
 
 def select_locale():

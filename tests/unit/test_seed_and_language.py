@@ -88,3 +88,24 @@ def test_fast_money_format_matches_babel(app, locale):
 
     with app.test_request_context(headers={"Cookie": f"lang={locale}"}):
         same_text()
+
+
+TEMPLATE_TEXTS = ('{{ _("Stadsdeel %(district)s · jouw rol: %(role)s", district=district, role="x") }}|'
+                  '{{ ngettext("%(num)d aanvraag wacht op jouw stem.", "%(num)d aanvragen wachten op jouw stem.", n) }}|'
+                  '{{ _("100%% zeker") }}')
+
+
+@pytest.mark.parametrize("locale, shown", [
+    ("nl", "Stadsdeel &lt;b&gt;Oost · jouw rol: x|2 aanvragen wachten op jouw stem.|100% zeker"),
+    ("en", "District &lt;b&gt;Oost · your role: x|2 requests are waiting for your vote.|100% zeker")])
+def test_template_texts_use_the_requests_catalog_and_escape_like_jinja(app, locale, shown):
+    """web.i18n.request_gettext replaces Flask-Babel's `_()` in templates: same words, same escaping."""
+    from flask import render_template_string
+
+    from web.i18n import request_gettext
+
+    with app.test_request_context(headers={"Cookie": f"lang={locale}"}):
+        assert render_template_string(TEMPLATE_TEXTS, district="<b>Oost", n=2) == shown
+        # and it really is ours that the template calls, not Flask-Babel's global one
+        assert set(request_gettext()) == {"gettext", "ngettext"}
+        assert render_template_string("{{ gettext.__module__ }}") == "web.i18n"
