@@ -165,8 +165,11 @@
     return json;
   }
 
-  async function postJSON(url, body) {
-    var init = { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" } };
+  // POST JSON (or a FormData) with the CSRF token; resolves with the answer's JSON, rejects with the server's
+  // message. options.keepalive: the request survives the page being closed (push's sign-out).
+  async function postJSON(url, body, options) {
+    var init = { method: "POST", credentials: "same-origin", keepalive: !!(options && options.keepalive),
+                 headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" } };
     if (body instanceof FormData) { init.body = body; } else { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body || {}); }
     var response = await fetch(url, init);
     var data = await response.json().catch(function () { return {}; });
@@ -286,12 +289,7 @@
     if (window.teambudgetPush) await window.teambudgetPush.forget();  // static/js/push.js
     if (window.indexedDB && indexedDB.databases) {  // the outbox (unsent drafts, votes, comments) and any other
       var databases = await indexedDB.databases();
-      await Promise.all(databases.map(function (database) {
-        return new Promise(function (resolve) {
-          var request = indexedDB.deleteDatabase(database.name);
-          request.onsuccess = request.onerror = request.onblocked = resolve;
-        });
-      }));
+      await Promise.all(databases.map(function (database) { return window.teambudgetOutbox.deleteDatabase(database.name); }));
     }
     if (!window.caches) return;
     var names = await caches.keys();
@@ -371,6 +369,9 @@
     announceKeptCopy();
     showShellButtons();
   });
+  // What receipts.js and push.js share with this file.
+  window.teambudget = { csrfToken: csrfToken, postJSON: postJSON, bytesOfBase64url: toBytes };
+
   registerWorker();
   // Leaving the page sends a vote still waiting for its undo window rather than losing it.
   window.addEventListener("pagehide", function () { if (pendingVote) sendVote(); });

@@ -1,7 +1,7 @@
 /* Teambudget's outbox: drafts, votes, comments and receipt photos that wait on this phone until they reach
    the server.
    Loaded by every page (layout.html) and by the service worker (importScripts in static/sw.js).
-   - Every item is stored in IndexedDB with a UUID (crypto.randomUUID) before it is first sent, and sent
+   - Every item is stored in IndexedDB with a UUID (newId) before it is first sent, and sent
      with that UUID in the Teambudget-Operation header every time: the server applies it once and answers
      a replay with the stored answer (web/outbox.py). A receipt photo (a Blob, stored as it is) goes as
      multipart with its UUID as "client_id", which the receipts endpoint keeps once (web/receipts.py).
@@ -211,7 +211,7 @@
     var owner = options.owner || currentOwner(), items = await allItems();
     var item = options.formKey && items.filter(function (it) { return it.formKey === options.formKey && it.owner === owner; })[0];
     if (item && options.form) fields = withKeptFields(options.form, fields, item.fields);
-    item = Object.assign(item || { id: options.id || crypto.randomUUID(), created: Date.now() }, {
+    item = Object.assign(item || { id: options.id || newId(), created: Date.now() }, {
       kind: kind, url: url, fields: fields, action: options.action || null, title: options.title || "",
       blob: options.blob || null, fileName: options.fileName || null, owner: owner,
       formKey: options.formKey || null, state: "waiting", message: "", status: null, updated: Date.now() });
@@ -239,11 +239,27 @@
     return queue("receipt", new URL(url, location.href).href, values, options);
   }
 
-  async function forget() {
-    await new Promise(function (resolve) {
-      var request = indexedDB.deleteDatabase(DB_NAME);
+  // Resolves when the database is gone, or could not be deleted (blocked, an error): signing out goes on.
+  function deleteDatabase(name) {
+    return new Promise(function (resolve) {
+      var request = indexedDB.deleteDatabase(name);
       request.onsuccess = request.onerror = request.onblocked = resolve;
     });
+  }
+
+  async function forget() {
+    await deleteDatabase(DB_NAME);
+  }
+
+  // A random UUID (version 4): the operation id the server keeps each item's effect under. randomUUID is
+  // missing outside secure contexts and in older browsers; getRandomValues is not.
+  function newId() {
+    if (scope.crypto.randomUUID) return scope.crypto.randomUUID();
+    var bytes = scope.crypto.getRandomValues(new Uint8Array(16));
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
   }
 
   // The signed-in member's owner tag on this page (web/outbox.py owner_tag); none in the worker or the shell.
@@ -252,7 +268,8 @@
     return meta ? meta.content : "";
   }
 
-  scope.teambudgetOutbox = { sync: sync, queue: queue, items: allItems, forget: forget };
+  scope.teambudgetOutbox = { sync: sync, queue: queue, items: allItems, forget: forget, newId: newId,
+                             deleteDatabase: deleteDatabase };
   if (scope.ServiceWorkerGlobalScope && scope instanceof ServiceWorkerGlobalScope) return;  // the worker only sends
 
   // --- the pages: texts, autosave, forms, the outbox page ---
@@ -310,7 +327,7 @@
       return inStore(ITEMS, "readwrite", async function (store) {
         var item = (await done(store.getAll())).filter(function (it) { return it.formKey === key && it.owner === owner; })[0];
         if (item && (item.state === "waiting" || item.state === "sending")) return;  // the sent copy stands
-        item = item || { id: crypto.randomUUID(), created: Date.now(), kind: form.dataset.outbox, url: actionOf(form),
+        item = item || { id: newId(), created: Date.now(), kind: form.dataset.outbox, url: actionOf(form),
                          formKey: key, owner: owner, state: "draft", action: null, message: "" };
         fields = withKeptFields(form, fields, item.fields);
         Object.assign(item, { fields: fields, title: titleOf(form, fields), updated: Date.now() });
@@ -409,7 +426,7 @@
   // Every submit of an outbox form goes through the outbox, online or not: one path, one UUID.
   document.addEventListener("submit", function (event) {
     var form = event.target.closest("form[data-outbox]");
-    if (!form || !window.crypto || !crypto.randomUUID || !window.indexedDB) return;
+    if (!form || !window.crypto || !window.indexedDB) return;
     event.preventDefault();
     event.stopPropagation();
     var submitter = event.submitter, fields = formFields(form);

@@ -9,22 +9,8 @@
 
   var supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
-  }
-
-  function keyBytes(base64url) {
-    var text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/"));
-    return Uint8Array.from(text, function (c) { return c.charCodeAt(0); });
-  }
-
-  async function postJSON(url, body) {
-    var response = await fetch(url, { method: "POST", credentials: "same-origin", body: JSON.stringify(body),
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() }, keepalive: true });
-    if (!response.ok) throw new Error(response.statusText);
-    return response.json();
-  }
+  // static/js/app.js: the CSRF-carrying POST and base64url decoding
+  function postJSON(url, body) { return window.teambudget.postJSON(url, body, { keepalive: true }); }
 
   async function currentSubscription() {
     var registration = await navigator.serviceWorker.ready;
@@ -36,7 +22,7 @@
     var key = await (await fetch(box.dataset.keyUrl, { credentials: "same-origin" })).json();
     var registration = await navigator.serviceWorker.ready;
     var subscription = await registration.pushManager.subscribe({
-      userVisibleOnly: true, applicationServerKey: keyBytes(key.publicKey) });
+      userVisibleOnly: true, applicationServerKey: window.teambudget.bytesOfBase64url(key.publicKey) });
     await postJSON(box.dataset.subscribeUrl, subscription.toJSON());
   }
 

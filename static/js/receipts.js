@@ -13,15 +13,7 @@
 
   var MAX_SIDE = 1600, QUALITY = 0.85;
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.content : "";
-  }
-
-  function newClientId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    return "r-" + Date.now().toString(16) + "-" + Math.random().toString(16).slice(2, 14);
-  }
+  var csrfToken = function () { return window.teambudget.csrfToken(); };  // static/js/app.js
 
   // The photo as a JPEG Blob, longest side at most MAX_SIDE; the file itself when it cannot be drawn.
   async function shrink(file) {
@@ -114,7 +106,7 @@
       var progress = form.querySelector("[data-receipt-progress]"), bar = progress.querySelector("progress");
       form.querySelector("[data-receipt-submit]").disabled = true;
       say(form, fill(messages.msgShrinking, i + 1, total));
-      var blob = await shrink(files[i]), clientId = newClientId();
+      var blob = await shrink(files[i]), clientId = window.teambudgetOutbox.newId();
       if (!navigator.onLine || queueing) {  // after a failed send the rest goes to the outbox too
         var taken = afterQueued(form, await queueReceiptUpload(blob, url, { client_id: clientId }));
         ready(form, taken);

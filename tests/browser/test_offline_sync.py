@@ -141,6 +141,30 @@ def test_draft_made_offline_survives_closing_and_syncs_exactly_once(signed_in_ph
     assert _count(session, ClientOperation) == 1
 
 
+
+def test_a_browser_without_random_uuid_still_queues_with_a_uuid(signed_in_phone, team_with_categories, session):
+    """Older browsers lack crypto.randomUUID: the outbox makes its version-4 UUID from getRandomValues."""
+    team, members = team_with_categories
+    page = signed_in_phone(members["noor"])
+    page.context.add_init_script("Object.defineProperty(Crypto.prototype, 'randomUUID', { value: undefined });")
+    form_url = f"/teams/{team.id}/aanvragen/nieuw"
+    page.goto(form_url)
+    kept_online(page, form_url)
+    assert page.evaluate("() => typeof crypto.randomUUID") == "undefined"
+    ids = page.evaluate("() => Array.from({ length: 200 }, () => teambudgetOutbox.newId())")
+    assert len(set(ids)) == 200
+    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i) for i in ids)
+
+    page.context.set_offline(True)
+    page.reload()
+    _fill_request(page)
+    page.get_by_role("button", name="Versturen naar het team").click()
+    expect(page.get_by_role("status").filter(has_text="Bewaard op deze telefoon")).to_be_visible()
+    _back_online(page)
+    _wait_for(lambda: _count(session, SpendRequest, SpendRequest.status == RequestStatus.OPEN) == 1)
+    [operation] = session.exec(select(ClientOperation)).all()
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", operation.client_uuid)
+
 def test_sync_cut_off_by_closing_the_page_leaves_no_duplicate_and_no_loss(signed_in_phone, team_with_categories, session):
     team, members = team_with_categories
     page = signed_in_phone(members["noor"])
