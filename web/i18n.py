@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from models.audit import EVENT_LABELS
 from models.clock import utcnow
+from models.money import cents_to_input
 from models.requests import KIND_LABELS, STATUS_LABELS
 from models.votes import CHOICE_LABELS
 
@@ -27,6 +28,7 @@ def init_app(app):
     """Bind Flask-Babel with our locale selector and register the filters."""
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["cents"] = format_cents
+    app.jinja_env.filters["amount_input"] = cents_to_input  # a form field's value: "75,50"
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["age"] = lambda moment: format_timedelta(utcnow() - moment, threshold=1) if moment else ""
     app.jinja_env.filters["age_since"] = lambda later, earlier: format_timedelta(later - earlier, threshold=1)

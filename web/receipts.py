@@ -34,8 +34,8 @@ from models.teams import CostCategory
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.errors import render_error
-from web.htmx import wants_partial
-from web.requests import _request_context  # the request page, re-rendered with a receipt's error
+from web.htmx import render_page_or_partial, wants_partial
+from web.requests import request_page_context
 
 bp = Blueprint("receipts", __name__, url_prefix="/teams/<int:team_id>")
 
@@ -94,11 +94,10 @@ def _panel(status=200, notice=None, **errors):
         return jsonify(error=str(message), field=field), status
     if status < 400 and not wants_partial():
         return redirect(url_for("requests.show", request_id=g.spend_request.id, _anchor="receipts"), code=303)
-    if not wants_partial():  # a plain form: the request page again, with the message beside the field
-        return render_template("requests/detail.html", receipt_errors=errors,
-                               **_request_context(g.spend_request)), status
-    return render_template("requests/_receipts.html", req=g.spend_request, receipt_errors=errors,
-                           receipt_notice=notice), status
+    # a plain form gets the request page again, with the message beside the field
+    context = {"req": g.spend_request} if wants_partial() else request_page_context(g.spend_request)
+    return render_page_or_partial("requests/detail.html", "requests/_receipts.html", status,
+                                  receipt_errors=errors, receipt_notice=notice, **context)
 
 
 @bp.post("/aanvragen/<int:request_id>/bonnetjes")

@@ -158,7 +158,8 @@ def _save_from_outbox(existing):
     return applied({"status": saved.status, "redirect": url_for("requests.show", request_id=saved.id, **saved_only)})
 
 
-def _request_context(spend_request):
+def request_page_context(spend_request):
+    """What templates/requests/detail.html shows of a request (also re-rendered by web/receipts.py)."""
     money = balances(db(), g.team.id, spend_request.budget_year_id) if spend_request.budget_year_id else None
     votes = votes_on(db(), spend_request.id)
     comments = comments_of(db(), spend_request.id)
@@ -180,7 +181,7 @@ def show():
     """The request page; a draft opens in its form."""
     if g.spend_request.status == RequestStatus.DRAFT:
         return _render_form(spend_request=g.spend_request)
-    context = _request_context(g.spend_request)
+    context = request_page_context(g.spend_request)
     return with_etag(render_template("requests/detail.html", **context), context["version"])
 
 
@@ -190,7 +191,7 @@ def live():
     version = team_version(db(), g.team.id)
     if not_modified(version):
         return "", 304
-    return with_etag(render_template("requests/_live.html", **_request_context(g.spend_request)), version)
+    return with_etag(render_template("requests/_live.html", **request_page_context(g.spend_request)), version)
 
 
 def _after_action(status=200, **errors):
@@ -200,7 +201,7 @@ def _after_action(status=200, **errors):
     if status == 200 and not wants_partial():
         return redirect(url_for("requests.show", request_id=g.spend_request.id), code=303)
     template = "requests/_actions.html" if wants_partial() else "requests/detail.html"
-    return render_template(template, errors=errors, **_request_context(g.spend_request)), status
+    return render_template(template, errors=errors, **request_page_context(g.spend_request)), status
 
 
 def _decide_after(action):

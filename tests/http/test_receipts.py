@@ -247,6 +247,7 @@ def test_the_request_shows_granted_against_spent(app, client, session, login_as,
     assert receipts(session)[0].amount_cents == 6_240
     page = plain(client.get(f"/teams/{granted['team'].id}/aanvragen/{granted['request'].id}"))
     assert "Toegekend: € 75,00 · besteed volgens de bonnetjes: € 62,40" in page
+    assert f'id="amount-{receipt.id}" name="amount"' in page and 'value="62,40"' in page  # to correct it
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "receipt_amount")).one().detail["amount_cents"] == 6_240
 
 
