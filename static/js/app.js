@@ -68,7 +68,7 @@
     try {
       if (window.teambudgetOutbox) {  // sent now, or kept on the phone until the network is back (outbox.js)
         var outcome = await window.teambudgetOutbox.queue("vote", vote.card.dataset.voteUrl, { choice: [vote.choice] },
-          { title: vote.card.querySelector(".card__title").textContent.trim() });
+          { subject: vote.card.querySelector(".card__title a").textContent.trim() });
         if (outcome.state === "sent") { undoBar().hidden = true; return; }
         if (outcome.state !== "waiting" && outcome.state !== "sending") throw new Error(outcome.message);
         // Queued: nothing left to undo here; the bar (role=status) says where the vote waits.

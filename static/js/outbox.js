@@ -203,7 +203,7 @@
   }
 
   // Queue an item (or update the form's own item, keeping its UUID) and try to send it now.
-  // options: action, title, formKey (the autosaved form's own item), form (its fields not in the page now are
+  // options: action, subject (what it is about, shown after its kind), formKey (the autosaved form's own item), form (its fields not in the page now are
   // kept), blob and fileName (a photo), id (a UUID already used to send it), owner (default: this page's).
   async function queue(kind, url, fields, options) {
     options = options || {};
@@ -212,7 +212,7 @@
     var item = options.formKey && items.filter(function (it) { return it.formKey === options.formKey && it.owner === owner; })[0];
     if (item && options.form) fields = withKeptFields(options.form, fields, item.fields);
     item = Object.assign(item || { id: options.id || newId(), created: Date.now() }, {
-      kind: kind, url: url, fields: fields, action: options.action || null, title: options.title || "",
+      kind: kind, url: url, fields: fields, action: options.action || null, subject: options.subject || "",
       blob: options.blob || null, fileName: options.fileName || null, owner: owner,
       formKey: options.formKey || null, state: "waiting", message: "", status: null, updated: Date.now() });
     await putItem(item);  // stored, with its UUID, before the first attempt
@@ -234,7 +234,7 @@
       if (name === "client_id") clientId = list[0]; else values[name] = list;
     });
     var id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId || "") ? clientId.toLowerCase() : null;
-    options = Object.assign({ title: titleOf(null, values, "receipt") }, options || {},
+    options = Object.assign({ subject: subjectOf(null, values, "receipt") }, options || {},
                             { blob: blob, id: id, fileName: blob.type === "image/jpeg" ? "bonnetje.jpg" : blob.name || "bonnetje" });
     return queue("receipt", new URL(url, location.href).href, values, options);
   }
@@ -330,7 +330,7 @@
         item = item || { id: newId(), created: Date.now(), kind: form.dataset.outbox, url: actionOf(form),
                          formKey: key, owner: owner, state: "draft", action: null, message: "" };
         fields = withKeptFields(form, fields, item.fields);
-        Object.assign(item, { fields: fields, title: titleOf(form, fields), updated: Date.now() });
+        Object.assign(item, { fields: fields, subject: subjectOf(form, fields), updated: Date.now() });
         await done(store.put(item));
       });
     }).then(updateCount).catch(function () {});
@@ -376,16 +376,23 @@
     });
   }
 
-  function titleOf(form, fields, kind) {
-    var t = texts(), heading = document.querySelector("h1");
+  // What an item is about, stored with it: the typed amount and situation of a request, else the page's
+  // heading. Its kind's word is added when it is shown, so the list speaks the language of that moment.
+  function subjectOf(form, fields, kind) {
     kind = kind || form.dataset.outbox;
     if (kind === "request") {
-      var situation = (fields.situation || [""])[0];
-      return t.kindRequest + ((fields.amount || [""])[0] ? ": € " + fields.amount[0] : "")
-        + (situation ? " — " + situation.slice(0, 60) : "");
+      var amount = (fields.amount || [""])[0], situation = (fields.situation || [""])[0].slice(0, 60);
+      return [amount && "€ " + amount, situation].filter(Boolean).join(" — ");
     }
-    var what = { vote: t.kindVote, receipt: t.kindReceipt }[kind] || t.kindComment;
-    return what + (heading ? ": " + heading.textContent.trim() : "");
+    var heading = document.querySelector("h1");
+    return heading ? heading.textContent.trim() : "";
+  }
+
+  // "Stem: € 75,00 · Boodschappen" in the page's language (items from before subjects were kept have a title).
+  function titleOf(item) {
+    var t = texts(), kind = { request: t.kindRequest, vote: t.kindVote, receipt: t.kindReceipt }[item.kind] || t.kindComment;
+    if (!item.subject) return item.title || kind;
+    return (t.titleOf || "{kind}: {subject}").replace("{kind}", kind).replace("{subject}", item.subject);
   }
 
   function showNotice(form, text, role, field) {
@@ -434,7 +441,7 @@
     buttons.forEach(function (button) { button.disabled = true; });
     var autosaved = form.hasAttribute("data-outbox-autosave");
     queue(form.dataset.outbox, actionOf(form), fields, {
-      action: submitter && submitter.name === "action" ? submitter.value : null, title: titleOf(form, fields),
+      action: submitter && submitter.name === "action" ? submitter.value : null, subject: subjectOf(form, fields),
       formKey: autosaved ? location.pathname : null, form: autosaved ? form : null,
     }).then(function (outcome) {
       if (outcome.state === "sent") { location.assign(outcome.result.redirect || location.href); return; }
@@ -462,7 +469,7 @@
       var row = template.content.firstElementChild.cloneNode(true);
       row.dataset.itemId = item.id;
       row.dataset.itemState = item.state;
-      row.querySelector("[data-item-title]").textContent = item.title || t.kindRequest;
+      row.querySelector("[data-item-title]").textContent = titleOf(item);
       row.querySelector("[data-item-state]").textContent = t["state_" + item.state] || item.state;
       var problem = PROBLEMS.indexOf(item.state) >= 0 || item.message;
       var message = row.querySelector("[data-item-message]");

@@ -315,7 +315,15 @@ def test_on_a_shared_phone_a_queued_vote_waits_for_its_own_member(signed_in_phon
     page.wait_for_timeout(300)
     assert _outbox_states(page) == ["other_account"]
     assert _count(session, Vote) == 0
+    expect(item.get_by_role("heading")).to_have_text("Stem: € 75,00 · Boodschappen en leefgeld")
     assert_accessible(page, "nl", "outbox with another account's item")
+    # the list speaks the language of the moment it is read, not of the moment the vote was queued
+    page.context.add_cookies([{"name": "lang", "value": "en", "url": page.url}])
+    page.goto("/uitbak")
+    item = page.get_by_role("listitem").filter(has_text="From another account")
+    expect(item.get_by_role("heading")).to_have_text("Vote: € 75,00 · Boodschappen en leefgeld")
+    assert_accessible(page, "en", "outbox with another account's item")
+    page.context.add_cookies([{"name": "lang", "value": "nl", "url": page.url}])
 
     _sign_in_on(page, live_server, session, members["anna"])
     page.goto(f"/teams/{team.id}")  # app start: Anna's vote goes now, as hers
