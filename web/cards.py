@@ -43,7 +43,9 @@ from web.access import (
     load_request_of_team, load_team_of_member, load_team_of_municipality, signed_in_coordinator, signed_in_member)
 from web.database import db
 from web.extensions import limiter
+from web.htmx import render_page_or_partial, wants_partial
 from web.live import not_modified, with_etag
+from web.requests import request_page_context
 
 admin_bp = Blueprint("card_admin", __name__, url_prefix="/beheer/kaarten")
 bp = Blueprint("cards", __name__, url_prefix="/teams/<int:team_id>/aanvragen/<int:request_id>/kaart")
@@ -240,9 +242,16 @@ def reserve():
         reserve_card(db(), card, g.spend_request, actor_id=current_user.id)
     except RuleViolation as violation:
         db().rollback()
-        return render_template("requests/_card.html", req=g.spend_request, error=violation.message), 422
+        return _refused(violation)
     db().commit()
     return redirect(url_for("requests.show", team_id=g.team.id, request_id=g.spend_request.id), code=303)
+
+
+def _refused(violation):
+    """The card part with the message for an htmx swap; else the whole request page with it (a plain form)."""
+    context = {"req": g.spend_request} if wants_partial() else request_page_context(g.spend_request)
+    return render_page_or_partial("requests/detail.html", "requests/_card.html", 422,
+                                  card_error=violation.message, **context)
 
 
 @bp.post("/overhandigen")
@@ -255,7 +264,7 @@ def hand_over():
         token = create_handover(db(), card, g.spend_request, member_id=current_user.id)
     except RuleViolation as violation:
         db().rollback()
-        return render_template("requests/_card.html", req=g.spend_request, error=violation.message), 422
+        return _refused(violation)
     db().commit()
     link = current_app.config["WEBAUTHN_ORIGIN"] + url_for("handover.show", token=token)
     qr_svg = segno.make(link, error="m").svg_inline(scale=5, svgclass="qr-code", omitsize=True)

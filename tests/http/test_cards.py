@@ -172,6 +172,21 @@ def test_only_the_requester_takes_a_card(client, session, world, login_as):
     assert session.get(Card, card.id).state == CardState.RESERVED
 
 
+def test_a_refused_card_choice_shows_the_request_page_or_only_its_card_part(client, session, world, login_as):
+    """A plain form gets the whole request page back with the message; an htmx swap only the card part."""
+    from models.cards import register_card
+    register_card(session, world["team"], "K-6", "6666", actor_id=world["coordinator"].id)
+    session.commit()
+    login_as(world["worker"])
+    url = f"/teams/{world['team'].id}/aanvragen/{world['request'].id}/kaart"
+    page = client.post(url, data={"card_id": "0"})
+    assert page.status_code == 422 and "<main" in page.text and "<h1" in page.text
+    assert 'id="card_id-error" role="alert">Kies een kaart.' in page.text and 'aria-invalid="true"' in page.text
+    part = client.post(url, data={"card_id": "0"}, headers={"HX-Request": "true", "HX-Request-Type": "partial"})
+    assert part.status_code == 422 and part.text.lstrip().startswith("<section id=\"request-card\"")
+    assert "Kies een kaart." in part.text
+
+
 def test_coordinator_takes_back_a_card_and_refuses_an_unknown_action(client, session, world, login_as):
     card = card_on(session, world["team"], world["request"], world["coordinator"])
     loaded(session, world["team"], [card], world["coordinator"])
