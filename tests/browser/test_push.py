@@ -15,13 +15,18 @@ from sqlmodel import select
 
 from models.push import PushSubscription
 from models.teams import CostCategory, District, Municipality, add_default_cost_categories
+from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_pwa import controlled
 from tests.http.test_push import Device, post_request_as_requester, sent, stub  # noqa: F401 (stub: a fixture)
 from web.push import public_key
 
 FAKE_PUSH_MANAGER = """(device => {
     const subscription = () => ({endpoint: device.endpoint, toJSON: () => device,
-        unsubscribe: async () => { localStorage.removeItem('fake-push'); return true; }});
+        unsubscribe: async () => {
+            localStorage.removeItem('fake-push');
+            if (window.fakePushUnsubscribed) await window.fakePushUnsubscribed();  // a test may listen
+            return true;
+        }});
     PushManager.prototype.subscribe = async function (options) {
         const key = new Uint8Array(options.applicationServerKey);
         localStorage.setItem('fake-push-key', btoa(String.fromCharCode(...key)));
@@ -80,8 +85,10 @@ def test_switching_push_on_and_off_and_the_worker_shows_the_message(
     switch = page.get_by_role("checkbox", name="Meldingen aan")
     expect(switch).to_be_enabled()
     expect(switch).not_to_be_checked()
+    assert_accessible(page, "nl", "account page, push off")
     switch.check()
     expect(page.get_by_text("Meldingen staan aan op dit apparaat.")).to_be_visible()
+    assert_accessible(page, "nl", "account page, push on")
     session.expire_all()
     [stored] = session.exec(select(PushSubscription)).all()
     assert stored.member_id == team_world["members"]["a"].id and stored.endpoint == device.endpoint
@@ -115,6 +122,7 @@ def test_switching_push_on_and_off_and_the_worker_shows_the_message(
     expect(page.get_by_text("Meldingen staan uit op dit apparaat.")).to_be_visible()
     session.expire_all()
     assert session.exec(select(PushSubscription)).all() == []
+    assert_accessible(page, "nl", "account page, push switched off")
 
 
 def test_refused_permission_is_explained_and_the_switch_stays_off(signed_in_phone, team_world, stub, session):
@@ -130,3 +138,34 @@ def test_refused_permission_is_explained_and_the_switch_stays_off(signed_in_phon
     expect(switch).not_to_be_checked()
     session.expire_all()
     assert session.exec(select(PushSubscription)).all() == []
+    assert_accessible(page, "nl", "account page, notifications blocked")
+
+
+def test_a_cancelled_sign_out_keeps_pushes_and_a_confirmed_one_stops_them(signed_in_phone, team_world, stub, session):
+    """Push stops on this phone only once the member really signs out (outbox.js asks when items wait)."""
+    device = Device(stub, "noor-phone")
+    page = signed_in_phone(team_world["members"]["a"])
+    page.context.grant_permissions(["notifications"])
+    page.context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(device.json))
+    unsubscribed = []  # Clear-Site-Data empties the page's storage at sign-out: the stub reports here instead
+    page.expose_function("fakePushUnsubscribed", lambda: unsubscribed.append(True))
+    page.goto("/mijn-passkeys")
+    controlled(page)
+    page.get_by_role("checkbox", name="Meldingen aan").check()
+    expect(page.get_by_text("Meldingen staan aan op dit apparaat.")).to_be_visible()
+    # something waits in the outbox (queued for another account, so it is not sent meanwhile)
+    page.evaluate("() => teambudgetOutbox.queue('comment', '/teams/0/aanvragen/0/reacties', {body: ['ok']},"
+                  " {owner: 'someone-else'})")
+    sign_out = page.locator("[data-sign-out] button")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    sign_out.click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => localStorage.getItem('fake-push')") == "1"  # still subscribed
+    assert unsubscribed == []
+    expect(page.get_by_role("checkbox", name="Meldingen aan")).to_be_checked()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    sign_out.click()
+    page.wait_for_url("**/inloggen**")
+    assert unsubscribed == [True]  # the browser unsubscribed before the session ended
