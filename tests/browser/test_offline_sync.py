@@ -21,7 +21,7 @@ from models.sign_in import start_login_session
 from models.votes import Vote
 from tests.browser.conftest import swipe
 from tests.browser.test_accessibility import assert_accessible
-from tests.browser.test_pwa import controlled, kept_online
+from tests.browser.test_pwa import controlled, kept_online, offline_on
 from tests.http.test_receipts import grant
 
 #: never creates the database: an empty one made here (version 1, no stores) would break the page's outbox.
@@ -108,11 +108,7 @@ def test_draft_made_offline_survives_closing_and_syncs_exactly_once(signed_in_ph
     team, members = team_with_categories
     page = signed_in_phone(members["noor"])
     form_url = f"/teams/{team.id}/aanvragen/nieuw"
-    page.goto(form_url)
-    kept_online(page, form_url)
-
-    page.context.set_offline(True)
-    page.reload()
+    offline_on(page, form_url)
     _fill_request(page)
     _outbox_becomes(page, ["draft"])
     # the draft is saved at every change: wait for the save of the last field before closing the app
@@ -211,11 +207,7 @@ def test_vote_queued_offline_on_a_request_decided_meanwhile_shows_the_conflict(
     team, members = team_with_categories
     spend_request = _open_request(session, live_server[0], team, members["noor"])
     page = signed_in_phone(members["anna"])
-    page.goto(f"/teams/{team.id}")
-    kept_online(page, f"/teams/{team.id}")
-
-    page.context.set_offline(True)
-    page.reload()
+    offline_on(page, f"/teams/{team.id}")
     swipe(page, page.locator("[data-swipe-card]"), 220)
     expect(page.get_by_role("status").filter(has_text="Je stem wacht in de uitbak")).to_be_visible(timeout=8_000)
 
@@ -296,10 +288,7 @@ def test_on_a_shared_phone_a_queued_vote_waits_for_its_own_member(signed_in_phon
     team, members = team_with_categories
     spend_request = _open_request(session, live_server[0], team, members["noor"])
     page = signed_in_phone(members["anna"])
-    page.goto(f"/teams/{team.id}")
-    kept_online(page, f"/teams/{team.id}")
-    page.context.set_offline(True)
-    page.reload()
+    offline_on(page, f"/teams/{team.id}")
     swipe(page, page.locator("[data-swipe-card]"), 220)
     _outbox_becomes(page, ["waiting"])
 
@@ -337,10 +326,7 @@ def test_an_offline_swipe_says_the_vote_waits_and_an_offline_reload_marks_its_ca
     team, members = team_with_categories
     _open_request(session, live_server[0], team, members["noor"])
     page = signed_in_phone(members["anna"])
-    page.goto(f"/teams/{team.id}")
-    kept_online(page, f"/teams/{team.id}")
-    page.context.set_offline(True)
-    page.reload()
+    offline_on(page, f"/teams/{team.id}")
     swipe(page, page.locator("[data-swipe-card]"), 220)
 
     bar = page.locator("[data-undo-bar]")
@@ -387,10 +373,7 @@ def test_sign_out_counts_a_photo_waiting_in_the_outbox_then_leaves_nothing(signe
     worker = make_member(team, "worker", name="Wim")
     request_url = f"/teams/{team.id}/aanvragen/{grant(session, team, worker).id}"
     page = signed_in_phone(worker)
-    page.goto(request_url)
-    kept_online(page, request_url)
-    page.context.set_offline(True)
-    page.reload()
+    offline_on(page, request_url)
     page.set_input_files("#photo", files=[{"name": "bonnetje.jpg", "mimeType": "image/jpeg",
                                            "buffer": b"geen foto, maar tekst " * 50}])
     _outbox_becomes(page, ["waiting"])

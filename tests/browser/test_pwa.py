@@ -38,6 +38,14 @@ def kept_online(page, url):
     page.wait_for_function(f"url => ({KEPT_PAGES})().then(pages => pages.includes(url))", arg=url)
 
 
+def offline_on(page, url):
+    """Open `url`, let the worker keep it, then go offline and reload it: the phone without signal."""
+    page.goto(url)
+    kept_online(page, url)
+    page.context.set_offline(True)
+    page.reload()
+
+
 @pytest.fixture
 def team_member(session, make_team, make_member):
     """A worker of Team Oost."""

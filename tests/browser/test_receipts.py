@@ -10,7 +10,7 @@ from sqlmodel import select
 from models.receipts import Receipt
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_offline_sync import OUTBOX_ITEMS, _back_online, _outbox_becomes, _wait_for
-from tests.browser.test_pwa import kept_online
+from tests.browser.test_pwa import offline_on
 from tests.http.test_receipts import GPS_IFD, grant
 
 
@@ -107,11 +107,7 @@ def test_a_photo_taken_offline_waits_in_the_outbox_and_is_stored_once_when_back_
     worker = make_member(team, "worker", name="Wim")
     request_url = f"/teams/{team.id}/aanvragen/{grant(session, team, worker).id}"
     page = signed_in_phone(worker)
-    page.goto(request_url)
-    kept_online(page, request_url)
-
-    page.context.set_offline(True)
-    page.reload()
+    offline_on(page, request_url)
     page.set_input_files("#photo", files=[{"name": "IMG_2032.jpg", "mimeType": "image/jpeg",
                                            "buffer": noisy_photo_with_gps((2400, 1800))}])
     expect(page.locator("[data-receipt-status]")).to_have_text(re.compile("De foto wacht in de uitbak"))
