@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_
 from sqlmodel import Session, func, select
 
 from models.audit import record
@@ -27,7 +28,7 @@ from models.push import notify_decided
 from models.requests import RequestKind, RequestStatus, SpendRequest
 from models.rules import RuleViolation
 from models.teams import District, Team
-from models.votes import APPROVING, VoteChoice, standing_stop, votes_on
+from models.votes import APPROVING, Vote, VoteChoice, standing_stop
 
 S = RequestStatus
 TRANSITIONS = {
@@ -67,10 +68,13 @@ class Tally:
 
 def tally(session: Session, request: SpendRequest, team: Team) -> Tally:
     """Count the votes of members who still have a vote."""
-    roles = dict(session.exec(select(Membership.member_id, Membership.role).where(
-        Membership.team_id == team.id, Membership.ended_at.is_(None))).all())
-    votes = [v for v in votes_on(session, request.id) if v.member_id in roles and v.member_id != request.requester_id
-             and roles[v.member_id] not in (Role.TEAM_LEADER, Role.OBSERVER)]
+    # each vote with its voter's current role in the team (None when the voter left), in one query
+    voted = session.exec(select(Vote, Membership.role).join(Membership, and_(
+        Membership.member_id == Vote.member_id, Membership.team_id == team.id, Membership.ended_at.is_(None)),
+        isouter=True).where(Vote.request_id == request.id).order_by(Vote.id)).all()
+    roles = {vote.member_id: role for vote, role in voted}
+    votes = [v for v, role in voted if role is not None and v.member_id != request.requester_id
+             and role not in (Role.TEAM_LEADER, Role.OBSERVER)]
     approving = sorted((v for v in votes if v.choice in APPROVING), key=lambda v: v.amount_cents, reverse=True)
     quorum_amount = approving[team.quorum - 1].amount_cents if len(approving) >= team.quorum else None
     backing = [v for v in approving if quorum_amount is not None and v.amount_cents >= quorum_amount]

@@ -162,14 +162,19 @@ def allocate_annual_budget(session: Session, team: Team, budget_year_id: int, an
     return budget
 
 
-def lock_for_money(session: Session, team: Team) -> None:
+def lock_for_money(session: Session, team: Team, *read_before) -> None:
     """Serialise money-changing work: BEGIN IMMEDIATE on SQLite, the municipality row on PostgreSQL.
 
-    On SQLite this must be called before the transaction has read anything; `begin_write` in
-    models.db arranges that. On PostgreSQL the row lock also orders work across teams of one
-    municipality, which the household cap needs.
+    On SQLite the transaction must have begun with the write lock, before it read anything
+    (`begin_write` in models.db arranges that), so what it read is current. On PostgreSQL the row
+    lock also orders work across teams of one municipality, which the household cap needs; the
+    objects in `read_before`, read in this transaction before the lock was granted, are read again.
     """
+    if session.get_bind().dialect.name == "sqlite":
+        return
     lock_municipality(session, session.get(District, team.district_id).municipality_id)
+    for stale in read_before:
+        session.refresh(stale)
 
 
 def lock_municipality(session: Session, municipality_id: int) -> None:

@@ -16,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from webauthn.helpers import base64url_to_bytes, parse_client_data_json
 
 from models.clock import utcnow
+from models.members import Member
 from models.rules import RuleViolation
 
 CHALLENGE_TTL = timedelta(minutes=5)
@@ -104,16 +105,18 @@ def start_login_session(session: Session, member_id: int) -> LoginSession:
     return login
 
 
-def live_login_session(session: Session, key: str | None, member_id: int, *,
-                       idle: timedelta, absolute: timedelta) -> LoginSession | None:
-    """The open session with this key for this member, ending it when a timeout has passed."""
+def member_of_login_session(session: Session, key: str | None, member_id: int, *,
+                            idle: timedelta, absolute: timedelta) -> Member | None:
+    """The member of the open session with this key, read with it in one query (every request asks);
+    None, and the session ended, when a timeout has passed."""
     if not key:
         return None
-    login = session.exec(select(LoginSession).where(
+    found = session.exec(select(LoginSession, Member).join(Member, Member.id == LoginSession.member_id).where(
         LoginSession.key == key, LoginSession.member_id == member_id, LoginSession.ended_at.is_(None)
     )).first()
-    if login is None:
+    if found is None:
         return None
+    login, member = found
     now = utcnow()
     if now - login.last_seen_at > idle or now - login.created_at > absolute:
         login.ended_at = now
@@ -122,7 +125,7 @@ def live_login_session(session: Session, key: str | None, member_id: int, *,
     if now - login.last_seen_at > TOUCH_INTERVAL:
         login.last_seen_at = now
         session.add(login)
-    return login
+    return member
 
 
 def end_login_session(session: Session, key: str | None) -> None:

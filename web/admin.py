@@ -120,7 +120,7 @@ def team_settings_save():
     """Change the team's rules; open requests are looked at again under the new rules."""
     begin_write(db())
     lock_for_money(db(), g.team)
-    db().refresh(g.team)
+    db().refresh(g.team)  # read before begin_write, in an earlier transaction
     raw = {name: request.form.get(name, "") for name, _money in SETTING_FIELDS}
     try:
         values = {name: parse_amount(raw[name], field=name) if money else _whole_number(raw[name], name)

@@ -206,8 +206,7 @@ def _after_action(status=200, **errors):
 
 def _decide_after(action):
     """Run `action`, then let the rules decide, all under the money lock, committed once."""
-    lock_for_money(db(), g.team)
-    db().refresh(g.spend_request)
+    lock_for_money(db(), g.team, g.spend_request)
     try:
         action()
         decide(db(), g.spend_request, g.team, actor_id=current_user.id)

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from models.members import Member
-from models.sign_in import end_login_session, live_login_session, new_session_key, start_login_session
+from models.sign_in import end_login_session, member_of_login_session, new_session_key, start_login_session
 from web.database import db
 from web.extensions import login_manager
 
@@ -48,11 +48,11 @@ def init_app(app):
 def load_member(member_id):
     """The signed-in member, if the login session in the cookie is still open."""
     config = current_app.config
-    login = live_login_session(db(), session.get("login_key"), int(member_id),
-                               idle=config["SESSION_IDLE_TIMEOUT"], absolute=config["SESSION_ABSOLUTE_TIMEOUT"])
+    member = member_of_login_session(db(), session.get("login_key"), int(member_id),
+                                     idle=config["SESSION_IDLE_TIMEOUT"], absolute=config["SESSION_ABSOLUTE_TIMEOUT"])
     if db().dirty:
         db().commit()  # bookkeeping of the session itself (last seen, timed out), before any view runs
-    return db().get(Member, member_id) if login else None
+    return member
 
 
 @login_manager.unauthorized_handler
