@@ -172,7 +172,9 @@ def lock_for_money(session: Session, team: Team, *read_before) -> None:
     """
     if session.get_bind().dialect.name == "sqlite":
         return
-    lock_municipality(session, session.get(District, team.district_id).municipality_id)
+    # the municipality's row through the team's district, in one statement
+    session.exec(select(Municipality.id).join(District, District.municipality_id == Municipality.id)
+                 .where(District.id == team.district_id).with_for_update(of=Municipality)).one()
     for stale in read_before:
         session.refresh(stale)
 
