@@ -7,7 +7,7 @@ The newest event id of a team is also the team's version, which live pages poll 
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, Session, SQLModel, func, select
 
 from models.clock import utcnow
@@ -34,8 +34,11 @@ EVENT_LABELS = {
 class AuditEvent(SQLModel, table=True):
     """Who did what, when."""
 
+    # team_version's MAX(id) per team, asked by every live poll: PostgreSQL would otherwise walk the
+    # primary key backwards past every other team's newer events
+    __table_args__ = (Index("ix_auditevent_team_id_id", "team_id", "id"),)
     id: int | None = Field(default=None, primary_key=True)
-    team_id: int = Field(foreign_key="team.id", index=True)
+    team_id: int = Field(foreign_key="team.id")
     request_id: int | None = Field(default=None, foreign_key="spendrequest.id", index=True)
     actor_id: int | None = Field(default=None, foreign_key="member.id")
     #: posted, vote, stop, stop_lifted, comment, granted, rejected, solved_alternative, withdrawn,

@@ -40,3 +40,15 @@ def test_running_balances_start_as_the_sums_of_existing_postings(tmp_path):
     with engine.connect() as connection:
         assert connection.execute(text("SELECT balance_cents FROM account ORDER BY id")).scalars().all() == [-700, 700]
     engine.dispose()
+
+
+def test_every_migration_steps_down_and_up_again(database_url):
+    """Each downgrade undoes its upgrade: from head down to the start and back, the schema is the models'."""
+    from alembic import command
+
+    from models.migrate import alembic_config
+
+    config = alembic_config(database_url)
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+    test_migrations_match_the_models(database_url)
