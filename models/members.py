@@ -18,7 +18,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.clock import utcnow
 from models.rules import RuleViolation
-from models.teams import Team, municipality_of_team
+from models.teams import District, Team, municipality_of_team
 
 DISPLAY_NAME_MAX = 60
 
@@ -157,9 +157,14 @@ def active_membership(session: Session, member_id: int, team_id: int) -> Members
 
 
 def team_with_membership(session: Session, member_id: int, team_id: int) -> tuple[Team, Membership] | None:
-    """The team and the member's active membership of it, in one query; None for a non-member."""
-    return session.exec(select(Team, Membership).join(Membership, Membership.team_id == Team.id).where(
+    """The team and the member's active membership of it, in one query; None for a non-member.
+
+    The team's district comes along into the session: every team page and every decision asks for
+    the municipality (session.get then needs no query)."""
+    found = session.exec(select(Team, Membership, District).join(Membership, Membership.team_id == Team.id)
+                         .join(District, District.id == Team.district_id).where(
         Team.id == team_id, Membership.member_id == member_id, Membership.ended_at.is_(None))).first()
+    return (found[0], found[1]) if found else None
 
 
 def teams_of_member(session: Session, member_id: int) -> list[tuple[Team, Membership]]:
