@@ -180,7 +180,7 @@ def expire_overdue(session: Session, team: Team) -> int:
     if not has_overdue_requests(session, team):
         return 0  # the common case, on every poll of the team page: no lock taken
     # a vote may be granting one of them right now: wait for it, then look again at what it committed
-    lock_for_money(session, team)
+    lock_for_money(session, team.id)
     requests = session.exec(_overdue(team).execution_options(populate_existing=True)).all()
     for request in requests:
         _finish(session, request, "expire", actor_id=None)

@@ -162,7 +162,7 @@ def allocate_annual_budget(session: Session, team: Team, budget_year_id: int, an
     return budget
 
 
-def lock_for_money(session: Session, team: Team, *read_before) -> None:
+def lock_for_money(session: Session, team_id: int, *read_before) -> None:
     """Serialise money-changing work: BEGIN IMMEDIATE on SQLite, the municipality row on PostgreSQL.
 
     On SQLite the transaction must have begun with the write lock, before it read anything
@@ -172,9 +172,11 @@ def lock_for_money(session: Session, team: Team, *read_before) -> None:
     """
     if session.get_bind().dialect.name == "sqlite":
         return
-    # the municipality's row through the team's district, in one statement
+    # the municipality's row through the team's district, in one statement (before the team is read, if
+    # the caller likes: nothing but its id is needed)
     session.exec(select(Municipality.id).join(District, District.municipality_id == Municipality.id)
-                 .where(District.id == team.district_id).with_for_update(of=Municipality)).one()
+                 .join(Team, Team.district_id == District.id)
+                 .where(Team.id == team_id).with_for_update(of=Municipality)).first()  # no team: nothing to lock
     for stale in read_before:
         session.refresh(stale)
 

@@ -119,7 +119,7 @@ def team_settings():
 def team_settings_save():
     """Change the team's rules; open requests are looked at again under the new rules."""
     begin_write(db())
-    lock_for_money(db(), g.team)
+    lock_for_money(db(), g.team.id)
     db().refresh(g.team)  # read before begin_write, in an earlier transaction
     raw = {name: request.form.get(name, "") for name, _money in SETTING_FIELDS}
     try:

@@ -13,8 +13,8 @@ URL table (signed in, active member of the team; a draft is visible to its reque
   POST /teams/<team_id>/aanvragen/<request_id>/reacties      add to the discussion
   POST /teams/<team_id>/aanvragen/<request_id>/intrekken     withdraw (requester)
 
-Every POST starts with the write lock (models.db.begin_write), so a vote, the decision it causes and
-the ledger entry land together or not at all. Saving a draft, voting and commenting are also sent from
+Every POST starts with the write lock (models.db.begin_write) and the money lock (models.ledger
+.lock_for_money), so a vote, the decision it causes and the ledger entry land together or not at all. Saving a draft, voting and commenting are also sent from
 the phone's outbox with a UUID (web/outbox.py): then they answer JSON, are applied exactly once, and a
 draft is saved and posted in one transaction, so a refused post leaves nothing half-done.
 """
@@ -46,10 +46,12 @@ bp = Blueprint("requests", __name__, url_prefix="/teams/<int:team_id>/aanvragen"
 
 @bp.url_value_preprocessor
 def load_request(_endpoint, values):
-    """The team and membership, the request in the URL (only in this team), and the write lock for POSTs."""
+    """The team and membership, the request in the URL (only in this team), and for POSTs the write lock
+    and the money lock, taken before the request is read, so what is read is current."""
     signed_in_member()  # first: loading the member may commit its own session bookkeeping
     if request.method == "POST":
         begin_write(db())
+        lock_for_money(db(), values["team_id"])  # a team that is not the member's is refused just below
     load_team_of_member(values)
     if "request_id" in values:
         load_request_of_team(values, own_drafts=True)
@@ -205,8 +207,7 @@ def _after_action(status=200, **errors):
 
 
 def _decide_after(action):
-    """Run `action`, then let the rules decide, all under the money lock, committed once."""
-    lock_for_money(db(), g.team, g.spend_request)
+    """Run `action`, then let the rules decide, all under the money lock (`load_request`), committed once."""
     try:
         action()
         decide(db(), g.spend_request, g.team, actor_id=current_user.id)

@@ -73,7 +73,7 @@ class CardMachine(RuleBasedStateMachine):
     def _act(self, action):
         """begin_write, the money lock, the action, one commit; a RuleViolation rolls everything back."""
         begin_write(self.session)
-        lock_for_money(self.session, self.team)
+        lock_for_money(self.session, self.team.id)
         try:
             action()
         except RuleViolation:

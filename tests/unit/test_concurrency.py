@@ -48,7 +48,7 @@ def grant_share(database_url, request_ids, voter_ids, start, results):
                 request = session.get(SpendRequest, request_id)
                 team = session.get(Team, request.team_id)
                 membership = active_membership(session, voter_ids[team.id], team.id)
-                lock_for_money(session, team)
+                lock_for_money(session, team.id)
                 session.refresh(request)
                 cast_vote(session, request, membership, "approve")
                 decide(session, request, team, actor_id=membership.member_id)
@@ -163,8 +163,7 @@ def test_expiry_never_overwrites_a_grant_made_meanwhile(session, make_team, make
         with make_session(engine) as voting:
             begin_write(voting)
             spend_request = voting.get(SpendRequest, request_id)
-            lock_for_money(voting, voting.get(Team, team.id))
-            voting.refresh(spend_request)
+            lock_for_money(voting, team.id, spend_request)
             cast_vote(voting, spend_request, active_membership(voting, voters[2].id, team.id), "approve")
             decide(voting, spend_request, voting.get(Team, team.id))
             decided.set()

@@ -162,7 +162,7 @@ class DecisionMachine(RuleBasedStateMachine):
         """begin_write, lock_for_money, the action, one commit; a RuleViolation rolls everything back."""
         begin_write(self.session)
         team = self.session.get(Team, team_id)
-        lock_for_money(self.session, team)
+        lock_for_money(self.session, team.id)
         self.session.refresh(team)
         try:
             action(team)
