@@ -162,23 +162,20 @@ def allocate_annual_budget(session: Session, team: Team, budget_year_id: int, an
     return budget
 
 
-def lock_for_money(session: Session, team_id: int, *read_before) -> None:
+def lock_for_money(session: Session, team_id: int) -> None:
     """Serialise money-changing work: BEGIN IMMEDIATE on SQLite, the municipality row on PostgreSQL.
 
     On SQLite the transaction must have begun with the write lock, before it read anything
-    (`begin_write` in models.db arranges that), so what it read is current. On PostgreSQL the row
-    lock also orders work across teams of one municipality, which the household cap needs; the
-    objects in `read_before`, read in this transaction before the lock was granted, are read again.
+    (`begin_write` in models.db arranges that). On PostgreSQL the row lock also orders work across
+    teams of one municipality, which the household cap needs; what the transaction read before the
+    lock was granted may have changed since, so callers lock first (only the team's id is needed).
     """
     if session.get_bind().dialect.name == "sqlite":
         return
-    # the municipality's row through the team's district, in one statement (before the team is read, if
-    # the caller likes: nothing but its id is needed)
+    # the municipality's row through the team's district, in one statement
     session.exec(select(Municipality.id).join(District, District.municipality_id == Municipality.id)
                  .join(Team, Team.district_id == District.id)
                  .where(Team.id == team_id).with_for_update(of=Municipality)).first()  # no team: nothing to lock
-    for stale in read_before:
-        session.refresh(stale)
 
 
 def lock_municipality(session: Session, municipality_id: int) -> None:

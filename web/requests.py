@@ -13,10 +13,11 @@ URL table (signed in, active member of the team; a draft is visible to its reque
   POST /teams/<team_id>/aanvragen/<request_id>/reacties      add to the discussion
   POST /teams/<team_id>/aanvragen/<request_id>/intrekken     withdraw (requester)
 
-Every POST starts with the write lock (models.db.begin_write) and the money lock (models.ledger
-.lock_for_money), so a vote, the decision it causes and the ledger entry land together or not at all. Saving a draft, voting and commenting are also sent from
-the phone's outbox with a UUID (web/outbox.py): then they answer JSON, are applied exactly once, and a
-draft is saved and posted in one transaction, so a refused post leaves nothing half-done.
+Every POST starts with the write lock (models.db.begin_write) and the money lock
+(models.ledger.lock_for_money), so a vote, the decision it causes and the ledger entry land together
+or not at all. Saving a draft, voting and commenting are also sent from the phone's outbox with a
+UUID (web/outbox.py): then they answer JSON, are applied exactly once, and a draft is saved and
+posted in one transaction, so a refused post leaves nothing half-done.
 """
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user

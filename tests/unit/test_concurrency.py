@@ -162,8 +162,8 @@ def test_expiry_never_overwrites_a_grant_made_meanwhile(session, make_team, make
     def vote_view():
         with make_session(engine) as voting:
             begin_write(voting)
+            lock_for_money(voting, team.id)  # as web/requests.py: the lock first, then what it guards
             spend_request = voting.get(SpendRequest, request_id)
-            lock_for_money(voting, team.id, spend_request)
             cast_vote(voting, spend_request, active_membership(voting, voters[2].id, team.id), "approve")
             decide(voting, spend_request, voting.get(Team, team.id))
             decided.set()
