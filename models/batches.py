@@ -21,7 +21,7 @@ from sqlmodel import Field, Session, SQLModel, func, select
 
 from models.cards import Card, CardState, mark_loaded, transition
 from models.clock import utcnow
-from models.ledger import AccountKind, balance_cents, load_onto_card, top_up
+from models.ledger import Account, AccountKind, balance_cents, load_onto_card, top_up
 from models.requests import SpendRequest
 from models.rules import RuleViolation
 from models.teams import District, Team, current_budget_year
@@ -87,21 +87,38 @@ def pending_top_ups_cents(session: Session, team_id: int) -> int:
                                    LoadBatch.executed_at.is_(None))).one())
 
 
-def waiting_loads(session: Session, team_id: int) -> list[tuple[Card, SpendRequest]]:
-    """Reserved cards of the team, with their granted requests: loads not yet in a batch."""
-    return list(session.exec(select(Card, SpendRequest).join(SpendRequest, SpendRequest.id == Card.request_id)
-                             .where(Card.team_id == team_id, Card.state == CardState.RESERVED).order_by(Card.id)).all())
+def waiting_loads(session: Session, team_ids: list[int]) -> dict[int, list[tuple[Card, SpendRequest]]]:
+    """Reserved cards of these teams, with their granted requests (loads not yet in a batch), per team."""
+    found = {team_id: [] for team_id in team_ids}
+    for card, request in session.exec(select(Card, SpendRequest).join(SpendRequest, SpendRequest.id == Card.request_id)
+                                      .where(Card.team_id.in_(team_ids), Card.state == CardState.RESERVED)
+                                      .order_by(Card.id)):
+        found[card.team_id].append((card, request))
+    return found
+
+
+def teams_money(session: Session, teams: list[Team], budget_year_id: int) -> dict[int, dict]:
+    """Per team: the team account, what is reserved, the loads waiting and the top-up they need (within
+    the cap). Two queries, however many teams (the coordinator's overview lists them all)."""
+    team_ids = [team.id for team in teams]
+    balances = {(team_id, kind): cents for team_id, kind, cents in session.exec(
+        select(Account.team_id, Account.kind, Account.balance_cents).where(
+            Account.team_id.in_(team_ids), Account.budget_year_id == budget_year_id))}
+    loads = waiting_loads(session, team_ids)
+    money = {}
+    for team in teams:
+        bank, reserved = balances.get((team.id, AccountKind.BANK), 0), balances.get((team.id, AccountKind.RESERVED), 0)
+        waiting = sum(request.granted_amount_cents for _card, request in loads[team.id])
+        needed = min(max(0, waiting - bank), team.account_cap_cents - bank, reserved)
+        money[team.id] = {"bank": bank, "reserved": reserved, "cards": balances.get((team.id, AccountKind.CARDS), 0),
+                          "waiting": waiting, "waiting_loads": loads[team.id], "needed_top_up": max(0, needed),
+                          "cap": team.account_cap_cents}
+    return money
 
 
 def team_money(session: Session, team: Team, budget_year_id: int) -> dict:
-    """The team account, what is reserved, the loads waiting and the top-up they need (within the cap)."""
-    bank = balance_cents(session, team.id, budget_year_id, AccountKind.BANK)
-    reserved = balance_cents(session, team.id, budget_year_id, AccountKind.RESERVED)
-    loads = waiting_loads(session, team.id)
-    waiting = sum(request.granted_amount_cents for _card, request in loads)
-    needed = min(max(0, waiting - bank), team.account_cap_cents - bank, reserved)
-    return {"bank": bank, "reserved": reserved, "cards": balance_cents(session, team.id, budget_year_id, AccountKind.CARDS),
-            "waiting": waiting, "waiting_loads": loads, "needed_top_up": max(0, needed), "cap": team.account_cap_cents}
+    """`teams_money` of one team."""
+    return teams_money(session, [team], budget_year_id)[team.id]
 
 
 def load_reference(team_id: int, request_id: int) -> str:

@@ -27,7 +27,7 @@ import segno
 from models.audit import team_version
 from models.batches import (
     LoadBatch, cancel_batch, create_batch, execute_batch, freeze, lines_of, open_batch,
-    team_money, waiting_loads)
+    teams_money, waiting_loads)
 from models.cards import (
     STATE_LABELS, Card, CardState, act_on_card, card_of_request, register_card, reserve_card, stock)
 from models.clock import utcnow
@@ -75,12 +75,15 @@ def load_for_coordinator(_endpoint, values):
 
 def _render_overview(status=200, errors=None, values=None):
     year = current_budget_year(db(), g.municipality_id, utcnow().date())
-    rows = []
-    for team in teams_of_municipality(db(), g.municipality_id):
-        cards = db().exec(select(Card).where(Card.team_id == team.id, Card.closed_at.is_(None)).order_by(Card.id)).all()
-        money = team_money(db(), team, year.id) if year else None
-        rows.append({"team": team, "money": money, "cards": cards, "waiting": money["waiting_loads"] if money else waiting_loads(db(), team.id),
-                     "top_up_input": cents_to_input(money["needed_top_up"]) if money and money["needed_top_up"] else ""})
+    teams = teams_of_municipality(db(), g.municipality_id)
+    cards = {team.id: [] for team in teams}
+    for card in db().exec(select(Card).where(Card.team_id.in_(list(cards)), Card.closed_at.is_(None)).order_by(Card.id)):
+        cards[card.team_id].append(card)
+    money = teams_money(db(), teams, year.id) if year else {}
+    waiting = {team_id: found["waiting_loads"] for team_id, found in money.items()} or waiting_loads(db(), list(cards))
+    rows = [{"team": team, "money": money.get(team.id), "cards": cards[team.id], "waiting": waiting[team.id],
+             "top_up_input": cents_to_input(money[team.id]["needed_top_up"]) if money.get(team.id, {}).get("needed_top_up")
+             else ""} for team in teams]
     batches = db().exec(select(LoadBatch).where(LoadBatch.municipality_id == g.municipality_id)
                         .order_by(LoadBatch.id.desc()).limit(10)).all()
     return render_template("cards/overview.html", rows=rows, batches=batches, open_batch=open_batch(

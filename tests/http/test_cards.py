@@ -10,7 +10,7 @@ from models.batches import LoadBatch
 from models.cards import Card, CardState
 from models.handover import CardHandover
 from models.ledger import Entry
-from tests.card_world import SEPA_CONFIG, card_on, granted_request, loaded
+from tests.card_world import SEPA_CONFIG, card_on, granted_request, loaded, municipality_id
 
 
 @pytest.fixture
@@ -41,6 +41,39 @@ def test_coordinator_sees_the_needed_top_up(client, session, world, login_as):
     page = client.get("/beheer/kaarten")
     assert page.status_code == 200
     assert 'value="60,00"' in page.text and "eindigend op 1234" in page.text
+
+
+def test_the_overview_reads_the_same_number_of_statements_for_one_team_or_four(
+        app, client, session, world, login_as, make_team, make_member):
+    """The coordinator's overview reads every team at once, not team by team."""
+    from sqlalchemy import event
+
+    from models.teams import Municipality
+    card_on(session, world["team"], world["request"], world["coordinator"])
+    login_as(world["coordinator"])
+    engine, sent = app.extensions["engine"], []
+    count = lambda *_args: sent.append(1)  # noqa: E731
+
+    def statements_of_overview():
+        sent.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            page = client.get("/beheer/kaarten")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert page.status_code == 200
+        return len(sent), page.text
+
+    one_team, _page = statements_of_overview()
+    municipality = session.get(Municipality, municipality_id(session, world["team"]))
+    for n in range(3):
+        team = make_team(f"Team {n}", municipality=municipality)
+        worker, voter = make_member(team, "worker", name=f"W{n}"), make_member(team, "worker", name=f"V{n}")
+        card_on(session, team, granted_request(session, team, worker, voter, 2_000 + n, household=f"H-{n}"),
+                world["coordinator"], last_four=f"900{n}")
+    four_teams, page = statements_of_overview()
+    assert "eindigend op 9002" in page and 'value="20,02"' in page
+    assert four_teams == one_team
 
 
 def test_download_freezes_the_batch_and_execute_posts_once(client, session, world, login_as):
