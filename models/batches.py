@@ -221,6 +221,8 @@ def execute_batch(session: Session, batch: LoadBatch, *, actor_id: int) -> None:
                               .values(executed_at=utcnow(), executed_by_id=actor_id))
     if claimed.rowcount != 1:
         raise RuleViolation(_l("Deze opdracht is al uitgevoerd."))
+    # the whole batch first, per team: a refusal names the team and its field, before any line is posted
+    # (top_up and load_onto_card check their own line again: they are also called on their own)
     check_batch(session, batch)
     for line in lines_of(session, batch.id):
         team = session.get(Team, line.team_id)
