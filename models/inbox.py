@@ -13,7 +13,7 @@ from models.clock import utcnow
 from models.ledger import Account, AccountKind
 from models.members import Membership
 from models.requests import RequestStatus, SpendRequest
-from models.teams import CostCategory, District, current_budget_year, annual_budget_cents
+from models.teams import CostCategory, District, current_budget_year
 from models.votes import APPROVING, Vote, VoteChoice, is_voting_member
 
 RECENT_DECISIONS = 10
@@ -66,7 +66,8 @@ def team_overview(session: Session, team, membership: Membership) -> dict:
         .order_by(SpendRequest.decided_at.desc()).limit(RECENT_DECISIONS)))
     return {
         "budget_year": budget_year,
-        "annual_budget_cents": annual_budget_cents(session, team, budget_year),
+        # funding's balance is minus what was allocated to the team this year (models/ledger.py)
+        "annual_budget_cents": (-money["funding"] or None) if money else None,
         "money": money,
         "rows": rows,
         "waiting_for_me": sum(1 for row in rows if row.waits_for_me),

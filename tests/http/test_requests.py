@@ -113,6 +113,9 @@ def test_three_approvals_grant_the_highest_amount_a_quorum_approved(client, sess
     assert balance_cents(session, team.id, granted.budget_year_id, AccountKind.RESERVED) == 6_000
     assert balance_cents(session, team.id, granted.budget_year_id, AccountKind.AVAILABLE) == 44_000
     assert accounts_out_of_balance(session) == []  # running totals equal the sums of the postings
+    home = client.get(f"/teams/{team.id}").text  # the balance card: available, granted, and the year's budget
+    assert re.search(r'data-balance="available">€\xa0440,00<', home) and "€\xa060,00" in home
+    assert re.search(r"Jaarbudget \d{4}</dt><dd>€\xa0500,00<", home)
     actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions == ["posted", "vote", "vote", "vote", "granted"]
     response = _vote(client, login_as, team_world, "client_manager")
