@@ -122,7 +122,7 @@ def decide(session: Session, request: SpendRequest, team: Team, *, actor_id: int
     """Decide the request if the votes (or the clock) say so; returns why a grant waits, if it does."""
     if not request.is_open:
         return None
-    if request.posted_at + timedelta(hours=team.request_expiry_hours) <= utcnow():
+    if is_past_expiry(request, team):
         _finish(session, request, "expire", actor_id=None)
         return None
     counted = tally(session, request, team)
@@ -158,6 +158,11 @@ def _finish(session: Session, request: SpendRequest, action: str, *, actor_id, *
     record(session, team_id=request.team_id, request_id=request.id, actor_id=actor_id,
            action=request.status, decision_seconds=request.decision_seconds, **detail)
     notify_decided(session, request)  # sent only if this commits
+
+
+def is_past_expiry(request: SpendRequest, team: Team) -> bool:
+    """Whether the open request has waited longer than the team's expiry time (it expires when next looked at)."""
+    return request.posted_at + timedelta(hours=team.request_expiry_hours) <= utcnow()
 
 
 def _overdue(team: Team):

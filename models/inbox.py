@@ -7,13 +7,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from models.clock import utcnow
+from models.decisions import is_past_expiry
 from models.ledger import Account, AccountKind
 from models.members import Membership
 from models.requests import RequestStatus, SpendRequest
-from models.teams import CostCategory, District, current_budget_year
+from models.teams import BudgetYear, CostCategory, District, budget_year_of
 from models.votes import APPROVING, Vote, VoteChoice, is_voting_member
 
 RECENT_DECISIONS = 10
@@ -44,11 +46,21 @@ def balances(session: Session, team_id: int, budget_year_id: int) -> dict:
     return {kind.value: found.get(kind.value, 0) for kind in AccountKind}
 
 
+def _year_and_balances(session: Session, team_id: int, municipality_id: int) -> tuple:
+    """This budget year and the team's balances in it (None, None without a budget year), in one query."""
+    rows = session.exec(select(BudgetYear, Account.kind, Account.balance_cents).join(Account, and_(
+        Account.budget_year_id == BudgetYear.id, Account.team_id == team_id), isouter=True)
+        .where(*budget_year_of(municipality_id, utcnow().date()))).all()
+    if not rows:
+        return None, None
+    found = {kind: cents for _year, kind, cents in rows if kind is not None}
+    return rows[0][0], {kind.value: found.get(kind.value, 0) for kind in AccountKind}
+
+
 def team_overview(session: Session, team, membership: Membership) -> dict:
     """Everything the team's home page and its live region show."""
     municipality_id = session.get(District, team.district_id).municipality_id
-    budget_year = current_budget_year(session, municipality_id, utcnow().date())
-    money = balances(session, team.id, budget_year.id) if budget_year else None
+    budget_year, money = _year_and_balances(session, team.id, municipality_id)
     categories = {c.id: c for c in session.exec(select(CostCategory).where(CostCategory.municipality_id == municipality_id))}
     open_requests = list(session.exec(select(SpendRequest).where(
         SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN).order_by(SpendRequest.posted_at.desc())))
@@ -72,6 +84,8 @@ def team_overview(session: Session, team, membership: Membership) -> dict:
         "rows": rows,
         "waiting_for_me": sum(1 for row in rows if row.waits_for_me),
         "overdue_for_me": sum(1 for row in rows if row.waits_for_me and row.request.posted_at <= remind_before),
+        # open requests past the team's expiry time: the page expires them and reads the team again
+        "expired_open": any(is_past_expiry(r, team) for r in open_requests),
         "drafts": drafts,
         "decided": decided,
         "categories": categories,

@@ -136,14 +136,14 @@ def teams_of_municipality(session: Session, municipality_id: int) -> list[Team]:
     return list(session.exec(statement))
 
 
+def budget_year_of(municipality_id: int, today: date) -> tuple:
+    """The conditions that pick the municipality's budget year containing `today` (for a WHERE)."""
+    return BudgetYear.municipality_id == municipality_id, BudgetYear.starts_on <= today, BudgetYear.ends_on >= today
+
+
 def current_budget_year(session: Session, municipality_id: int, today: date) -> BudgetYear | None:
     """The budget year of the municipality that contains `today`, if any."""
-    statement = select(BudgetYear).where(
-        BudgetYear.municipality_id == municipality_id,
-        BudgetYear.starts_on <= today,
-        BudgetYear.ends_on >= today,
-    )
-    return session.exec(statement).first()
+    return session.exec(select(BudgetYear).where(*budget_year_of(municipality_id, today))).first()
 
 
 def annual_budget_cents(session: Session, team: Team, budget_year: BudgetYear | None) -> int | None:

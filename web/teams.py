@@ -32,24 +32,31 @@ def keep_team_id(_endpoint, values):
         values["team_id"] = g.team.id
 
 
-def _refresh_expired():
-    """Expire overdue requests before showing the team; the write lock is taken only when there is work."""
-    if not has_overdue_requests(db(), g.team):
-        return
+def _expire_overdue():
+    """Expire the team's overdue requests; the write lock is taken only now that there is work."""
     begin_write(db())  # on SQLite a read transaction cannot safely become a write one under contention
     if expire_overdue(db(), g.team):
         db().commit()
 
 
+def _refresh_expired():
+    """Expire overdue requests before the live region answers (a cheap read when there are none)."""
+    if has_overdue_requests(db(), g.team):
+        _expire_overdue()
+
+
 @bp.get("")
 def home():
     """The team's home: the budget, reminders and the inbox."""
-    _refresh_expired()
+    # the version first, then what it versions: a change in between is shown, and polled again
+    version, overview = team_version(db(), g.team.id), team_overview(db(), g.team, g.membership)
+    if overview["expired_open"]:  # the overview read the open requests anyway: no separate check
+        _expire_overdue()
+        version, overview = team_version(db(), g.team.id), team_overview(db(), g.team, g.membership)
     district = db().get(District, g.team.district_id)
-    version = team_version(db(), g.team.id)
     return with_etag(render_template("teams/home.html", team=g.team, district=district,
                                      role_label=ROLE_LABELS[g.membership.role], version=version,
-                                     **team_overview(db(), g.team, g.membership)), version)
+                                     **overview), version)
 
 
 @bp.get("/live")

@@ -187,6 +187,23 @@ def test_live_region_answers_304_until_something_changes(client, session, login_
     assert re.search(r"1 voor, 0 tegen", changed.text)
 
 
+@pytest.mark.parametrize("page", ["", "/live"])
+def test_a_request_past_the_expiry_time_expires_when_the_team_is_opened(client, session, login_as, team_world, page):
+    from datetime import timedelta
+    _post_request(client, login_as, team_world)
+    waiting = _request(session)
+    waiting.posted_at -= timedelta(hours=team_world["team"].request_expiry_hours, minutes=1)
+    session.add(waiting)
+    session.commit()
+    login_as(team_world["members"]["worker2"])
+    shown = client.get(f"/teams/{team_world['team'].id}{page}").text
+    session.expire_all()
+    assert _request(session).status == RequestStatus.EXPIRED
+    assert "data-swipe-card" not in shown and "Er zijn geen open aanvragen." in shown
+    assert "verlopen" in shown  # among the latest decisions
+    assert [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))] == ["posted", "expired"]
+
+
 def _settings(team, **changes):
     values = {"quorum": str(team.quorum), "household_cap_cents": "500", "account_cap_cents": "500",
               "escalation_threshold_cents": "250", "request_expiry_hours": "72", "reminder_after_hours": "4"}
