@@ -94,7 +94,7 @@ def tally(session: Session, request: SpendRequest, team: Team) -> Tally:
 
 def household_granted_cents(session: Session, request: SpendRequest) -> int:
     """What the request's household already received this budget year, across the municipality's teams."""
-    # the team and district are in the session already (the money lock read them): no query
+    # the team and its district are usually in the session already (read with the membership): no query
     municipality_id = session.get(District, session.get(Team, request.team_id).district_id).municipality_id
     total = session.exec(
         select(func.coalesce(func.sum(SpendRequest.granted_amount_cents), 0))

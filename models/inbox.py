@@ -41,8 +41,13 @@ class InboxRow:
 
 def balances(session: Session, team_id: int, budget_year_id: int) -> dict:
     """Every account balance of the team in the budget year, in one query."""
-    found = dict(session.exec(select(Account.kind, Account.balance_cents).where(
+    return _every_kind(session.exec(select(Account.kind, Account.balance_cents).where(
         Account.team_id == team_id, Account.budget_year_id == budget_year_id)).all())
+
+
+def _every_kind(pairs) -> dict:
+    """(kind, balance) pairs as a balance for every kind of account (0 for an account not opened yet)."""
+    found = {kind: cents for kind, cents in pairs if kind is not None}
     return {kind.value: found.get(kind.value, 0) for kind in AccountKind}
 
 
@@ -53,8 +58,7 @@ def _year_and_balances(session: Session, team_id: int, municipality_id: int) -> 
         .where(*budget_year_of(municipality_id, utcnow().date()))).all()
     if not rows:
         return None, None
-    found = {kind: cents for _year, kind, cents in rows if kind is not None}
-    return rows[0][0], {kind.value: found.get(kind.value, 0) for kind in AccountKind}
+    return rows[0][0], _every_kind((kind, cents) for _year, kind, cents in rows)
 
 
 def team_overview(session: Session, team, membership: Membership) -> dict:
