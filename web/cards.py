@@ -212,18 +212,18 @@ def load_request(_endpoint, values):
 
 @bp.app_context_processor
 def card_panel_helper():
-    """`card_panel(req)` for requests/_card.html, wherever the request page is rendered."""
+    """`card_panel(req, version)` for requests/_card.html, wherever the request page is rendered."""
     return {"card_panel": card_panel}
 
 
-def card_panel(spend_request):
-    """What the card part of a request page shows."""
+def card_panel(spend_request, version=None):
+    """What the card part of a request page shows; `version`, the team's, when the page has read it already."""
     card = card_of_request(db(), spend_request.id)
     mine = spend_request.requester_id == current_user.id
     return {"card": card, "state_labels": STATE_LABELS, "mine": mine,
             "stock": stock(db(), spend_request.team_id) if mine and (card is None or card.state not in (
                 CardState.RESERVED, CardState.LOAD_REQUESTED, CardState.LOADED, CardState.HANDED_OVER)) else [],
-            "version": team_version(db(), spend_request.team_id)}
+            "version": team_version(db(), spend_request.team_id) if version is None else version}
 
 
 @bp.get("")
@@ -232,7 +232,7 @@ def live():
     version = team_version(db(), g.team.id)
     if not_modified(version):
         return "", 304
-    return with_etag(render_template("requests/_card.html", req=g.spend_request), version)
+    return with_etag(render_template("requests/_card.html", req=g.spend_request, version=version), version)
 
 
 @bp.post("")
