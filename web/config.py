@@ -50,6 +50,9 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_IDLE_TIMEOUT": timedelta(minutes=_int("SESSION_IDLE_MINUTES", 12 * 60)),
         "SESSION_ABSOLUTE_TIMEOUT": timedelta(hours=_int("SESSION_ABSOLUTE_HOURS", 7 * 24)),
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("SESSION_ABSOLUTE_HOURS", 7 * 24)),
+        # the cookie lives as long as the absolute timeout from sign-in; idleness is tracked on the server
+        # (models/sign_in.py), so an unchanged session is not signed and sent again with every answer
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_NAME": "__Host-teambudget" if https else "teambudget",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -167,3 +167,15 @@ def test_a_municipality_theme_is_loaded_after_the_base_styles(make_app):
     html = make_app(THEME_CSS="voorbeeld.css").test_client().get("/inloggen").text
     assert html.index("css/app.css") < html.index("themes/voorbeeld.css")
     assert "themes/" not in make_app().test_client().get("/inloggen").text
+
+
+def test_an_unchanged_session_is_not_sent_again(client, session, make_team, make_member, login_as):
+    """The cookie is set when the session changes (sign-in, its CSRF token), not with every answer: it
+    expires with the absolute timeout, and idleness is tracked on the server (the test above)."""
+    team = make_team()
+    login_as(make_member(team, "worker"))
+    with client.session_transaction() as cookie:
+        cookie.permanent = True  # as web.security.sign_in leaves it
+    client.get(f"/teams/{team.id}")  # the first page stores the CSRF token in the session
+    again = client.get(f"/teams/{team.id}")
+    assert again.status_code == 200 and "Set-Cookie" not in again.headers
