@@ -65,21 +65,21 @@ def team_overview(session: Session, team, membership: Membership) -> dict:
     """Everything the team's home page and its live region show."""
     municipality_id = session.get(District, team.district_id).municipality_id
     budget_year, money = _year_and_balances(session, team.id, municipality_id)
-    categories = {c.id: c for c in session.exec(select(CostCategory).where(CostCategory.municipality_id == municipality_id))}
-    open_requests = list(session.exec(select(SpendRequest).where(
-        SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN).order_by(SpendRequest.posted_at.desc())))
-    counts, mine = _vote_counts(session, [r.id for r in open_requests], membership.member_id)
-    rows = [InboxRow(request=r, category=categories.get(r.cost_category_id), approvals=counts[r.id]["approve"],
+    open_requests = session.exec(_with_category().where(
+        SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN)
+        .order_by(SpendRequest.posted_at.desc())).all()
+    counts, mine = _vote_counts(session, [r.id for r, _category in open_requests], membership.member_id)
+    rows = [InboxRow(request=r, category=category, approvals=counts[r.id]["approve"],
                      rejections=counts[r.id]["reject"], alternatives=counts[r.id]["alternative"],
-                     my_vote=mine.get(r.id), can_vote=is_voting_member(membership, r)) for r in open_requests]
+                     my_vote=mine.get(r.id), can_vote=is_voting_member(membership, r)) for r, category in open_requests]
     remind_before = utcnow() - timedelta(hours=team.reminder_after_hours)
-    drafts = list(session.exec(select(SpendRequest).where(
+    drafts = session.exec(_with_category().where(
         SpendRequest.team_id == team.id, SpendRequest.requester_id == membership.member_id,
-        SpendRequest.status == RequestStatus.DRAFT).order_by(SpendRequest.updated_at.desc())))
-    decided = list(session.exec(select(SpendRequest).where(
+        SpendRequest.status == RequestStatus.DRAFT).order_by(SpendRequest.updated_at.desc())).all()
+    decided = session.exec(_with_category().where(
         SpendRequest.team_id == team.id, SpendRequest.decided_at.is_not(None),
         SpendRequest.status != RequestStatus.WITHDRAWN)
-        .order_by(SpendRequest.decided_at.desc()).limit(RECENT_DECISIONS)))
+        .order_by(SpendRequest.decided_at.desc()).limit(RECENT_DECISIONS)).all()
     return {
         "budget_year": budget_year,
         # funding's balance is minus what was allocated to the team this year (models/ledger.py)
@@ -89,11 +89,16 @@ def team_overview(session: Session, team, membership: Membership) -> dict:
         "waiting_for_me": sum(1 for row in rows if row.waits_for_me),
         "overdue_for_me": sum(1 for row in rows if row.waits_for_me and row.request.posted_at <= remind_before),
         # open requests past the team's expiry time: the page expires them and reads the team again
-        "expired_open": any(is_past_expiry(r, team) for r in open_requests),
+        "expired_open": any(is_past_expiry(row.request, team) for row in rows),
         "drafts": drafts,
         "decided": decided,
-        "categories": categories,
     }
+
+
+def _with_category():
+    """A SELECT of requests, each with its cost category (None for a draft without one), in one query."""
+    return select(SpendRequest, CostCategory).join(
+        CostCategory, CostCategory.id == SpendRequest.cost_category_id, isouter=True)
 
 
 def _vote_counts(session: Session, request_ids: list[int], member_id: int):
