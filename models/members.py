@@ -156,26 +156,19 @@ def active_membership(session: Session, member_id: int, team_id: int) -> Members
     )).first()
 
 
-def team_with_membership(session: Session, member_id: int, team_id: int) -> tuple[Team, Membership] | None:
-    """The team and the member's active membership of it, in one query; None for a non-member.
-
-    The team's district comes along into the session: every team page and every decision asks for
-    the municipality (session.get then needs no query)."""
-    found = session.exec(select(Team, Membership, District).join(Membership, Membership.team_id == Team.id)
-                         .join(District, District.id == Team.district_id).where(
-        Team.id == team_id, Membership.member_id == member_id, Membership.ended_at.is_(None))).first()
-    return (found[0], found[1]) if found else None
-
-
 def teams_of_member(session: Session, member_id: int) -> list[tuple[Team, Membership]]:
-    """The teams a member is active in, with the membership, ordered by team name."""
+    """The teams a member is active in, with the membership, ordered by team name.
+
+    Each team's district comes along into the session: a team page and a decision ask for the
+    municipality (session.get then needs no query)."""
     statement = (
-        select(Team, Membership)
+        select(Team, Membership, District)
         .join(Membership, Membership.team_id == Team.id)
+        .join(District, District.id == Team.district_id)
         .where(Membership.member_id == member_id, Membership.ended_at.is_(None))
         .order_by(Team.name)
     )
-    return list(session.exec(statement))
+    return [(team, membership) for team, membership, _district in session.exec(statement)]
 
 
 def team_roster(session: Session, team_id: int) -> list[tuple[Member, Membership]]:

@@ -16,11 +16,14 @@ def load_team_of_member(values) -> None:
     """Put the team in the URL and the member's active membership of it on `g`; 404 for outsiders."""
     from flask import g
 
-    from models.members import team_with_membership
+    from models.members import teams_of_member
     from web.database import db
 
     member = signed_in_member()
-    found = team_with_membership(db(), member.id, values.pop("team_id"))
+    team_id = values.pop("team_id")
+    # all of the member's teams at once: the layout's team switcher lists them (web/shell.py)
+    g.my_teams = teams_of_member(db(), member.id)
+    found = next(((team, membership) for team, membership in g.my_teams if team.id == team_id), None)
     if found is None:
         abort(404)
     g.team, g.membership = found

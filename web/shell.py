@@ -2,7 +2,7 @@
 from collections.abc import Sequence
 from functools import cached_property
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from models.members import teams_of_member
@@ -21,7 +21,8 @@ class MyTeams(Sequence):
 
     @cached_property
     def pairs(self):
-        return teams_of_member(db(), self.member_id)
+        # a team page read them already with the membership (web/access.py)
+        return g.my_teams if "my_teams" in g else teams_of_member(db(), self.member_id)
 
     def __getitem__(self, index):
         return self.pairs[index]

@@ -3,6 +3,8 @@
 The route table is read from the app itself, so a new route is covered (or must be classified) the
 moment it is added.
 """
+import re
+
 import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -179,3 +181,23 @@ def test_another_teams_request_is_not_found_through_my_team(app, client, session
         assert response.status_code == 404, f"{actor} {method} {url} → {response.status_code}"
     session.expire_all()
     assert _snapshot(session) == before
+
+
+def test_a_member_of_two_teams_switches_between_them(client, session, make_team, make_member, login_as):
+    """The team switcher lists the member's active teams (read with the membership check) and marks this one."""
+    from models.members import add_membership
+    from models.teams import District, Municipality
+    oost = make_team("Team Oost")
+    west = make_team("Team West", municipality=session.get(Municipality, session.get(District, oost.district_id).municipality_id))
+    worker = make_member(oost, "worker", name="Wim")
+    add_membership(session, worker, west, "worker")
+    session.commit()
+    login_as(worker)
+    page = client.get(f"/teams/{west.id}").text
+    assert "Wissel van team" in page
+    assert f'href="/teams/{oost.id}"' in page
+    assert re.search(rf'href="/teams/{west.id}"\s+aria-current="page">Team West<', page)
+    end_membership(session, active_membership(session, worker.id, oost.id))
+    session.commit()
+    page = client.get(f"/teams/{west.id}").text
+    assert "Wissel van team" not in page and f'href="/teams/{oost.id}"' not in page
