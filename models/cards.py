@@ -58,6 +58,8 @@ TRANSITIONS = {
 }
 #: states in which a card belongs to its request
 LIVE_STATES = {C.RESERVED, C.LOAD_REQUESTED, C.LOADED, C.HANDED_OVER}
+#: states of a request's card that the request page names (a blocked or lost card has its own notice)
+NAMED_STATES = LIVE_STATES | {C.SPENT, C.RETURNED}
 STATE_LABELS = {
     C.IN_STOCK: _l("op voorraad"),
     C.RESERVED: _l("gereserveerd"),
@@ -130,10 +132,32 @@ def register_card(session: Session, team: Team, reference: str, last_four: str, 
     return card
 
 
+def cards_of_request(session: Session, request_id: int) -> list[Card]:
+    """Every card the request had, newest first."""
+    return list(session.exec(select(Card).where(Card.request_id == request_id).order_by(Card.id.desc())))
+
+
+def current_card(cards: list[Card]) -> Card | None:
+    """Of a request's cards (newest first): its live one, else the newest it had."""
+    return next((card for card in cards if card.state in LIVE_STATES), cards[0] if cards else None)
+
+
 def card_of_request(session: Session, request_id: int) -> Card | None:
     """The request's card: its live one, else the newest it had."""
-    cards = session.exec(select(Card).where(Card.request_id == request_id).order_by(Card.id.desc())).all()
-    return next((card for card in cards if card.state in LIVE_STATES), cards[0] if cards else None)
+    return current_card(cards_of_request(session, request_id))
+
+
+def _had_a_card(cards: list[Card]) -> bool:
+    """Whether one of these cards of a request is live, or was ever loaded: then it gets no other."""
+    return any(card.state in LIVE_STATES or card.loaded_at for card in cards)
+
+
+def card_choice(session: Session, request: SpendRequest, member_id: int, cards: list[Card]) -> list[Card]:
+    """The stock `member_id` may take a card from for the request now, given the request's `cards`:
+    what `reserve_card` allows (the requester, a granted request, no card yet); else nothing."""
+    if member_id != request.requester_id or request.status != RequestStatus.GRANTED or _had_a_card(cards):
+        return []
+    return stock(session, request.team_id)
 
 
 def stock(session: Session, team_id: int) -> list[Card]:
@@ -150,8 +174,7 @@ def reserve_card(session: Session, card: Card, request: SpendRequest, *, actor_i
         raise RuleViolation(_l("Deze kaart hoort bij een ander team."), field="card_id")
     if request.status != RequestStatus.GRANTED:
         raise RuleViolation(_l("Alleen een toegekende aanvraag krijgt een kaart."), field="card_id")
-    others = session.exec(select(Card).where(Card.request_id == request.id, Card.id != card.id)).all()
-    if any(other.state in LIVE_STATES or other.loaded_at for other in others):
+    if _had_a_card([other for other in cards_of_request(session, request.id) if other.id != card.id]):
         raise RuleViolation(_l("Deze aanvraag heeft al een kaart."), field="card_id")
     card.request_id, card.budget_year_id = request.id, request.budget_year_id
     transition(session, card, "reserve", actor_id=actor_id)

@@ -29,7 +29,8 @@ from models.batches import (
     LoadBatch, cancel_batch, create_batch, execute_batch, freeze, lines_of, open_batch,
     teams_money, waiting_loads)
 from models.cards import (
-    STATE_LABELS, Card, CardState, act_on_card, card_of_request, register_card, reserve_card, stock)
+    NAMED_STATES, STATE_LABELS, Card, act_on_card, card_choice, card_of_request, cards_of_request, current_card,
+    register_card, reserve_card)
 from models.clock import utcnow
 from models.db import begin_write
 from models.ledger import lock_municipality
@@ -218,11 +219,10 @@ def card_panel_helper():
 
 def card_panel(spend_request, version=None):
     """What the card part of a request page shows; `version`, the team's, when the page has read it already."""
-    card = card_of_request(db(), spend_request.id)
-    mine = spend_request.requester_id == current_user.id
-    return {"card": card, "state_labels": STATE_LABELS, "mine": mine,
-            "stock": stock(db(), spend_request.team_id) if mine and (card is None or card.state not in (
-                CardState.RESERVED, CardState.LOAD_REQUESTED, CardState.LOADED, CardState.HANDED_OVER)) else [],
+    cards = cards_of_request(db(), spend_request.id)
+    return {"card": current_card(cards), "state_labels": STATE_LABELS, "named_states": NAMED_STATES,
+            "mine": spend_request.requester_id == current_user.id,
+            "stock": card_choice(db(), spend_request, current_user.id, cards),
             "version": team_version(db(), spend_request.team_id) if version is None else version}
 
 

@@ -205,6 +205,26 @@ def test_only_the_requester_takes_a_card(client, session, world, login_as):
     assert session.get(Card, card.id).state == CardState.RESERVED
 
 
+def test_the_card_choice_shows_only_when_the_requester_may_take_a_card(client, session, world, login_as):
+    """The stock is offered exactly when models.cards.reserve_card would allow it: not to others, and not
+    once a card was loaded for the request (spent, here), however many cards wait on the shelf."""
+    from models.cards import mark_handed_over, mark_spent, register_card
+    register_card(session, world["team"], "K-7", "7777", actor_id=world["coordinator"].id)
+    session.commit()
+    url = f"/teams/{world['team'].id}/aanvragen/{world['request'].id}"
+    login_as(world["voter"])
+    assert 'id="card_id"' not in client.get(url).text
+    login_as(world["worker"])
+    assert 'id="card_id"' in client.get(url).text
+    card = card_on(session, world["team"], world["request"], world["coordinator"])
+    loaded(session, world["team"], [card], world["coordinator"])
+    mark_handed_over(session, session.get(Card, card.id))
+    mark_spent(session, session.get(Card, card.id), actor_id=world["coordinator"].id)
+    session.commit()
+    page = client.get(url).text
+    assert 'data-card-state="spent"' in page and 'id="card_id"' not in page
+
+
 def test_a_refused_card_choice_shows_the_request_page_or_only_its_card_part(client, session, world, login_as):
     """A plain form gets the whole request page back with the message; an htmx swap only the card part."""
     from models.cards import register_card
