@@ -97,28 +97,21 @@ def waiting_loads(session: Session, team_ids: list[int]) -> dict[int, list[tuple
     return found
 
 
-def teams_money(session: Session, teams: list[Team], budget_year_id: int) -> dict[int, dict]:
-    """Per team: the team account, what is reserved, the loads waiting and the top-up they need (within
-    the cap). Two queries, however many teams (the coordinator's overview lists them all)."""
-    team_ids = [team.id for team in teams]
+def teams_money(session: Session, teams: list[Team], budget_year_id: int,
+                loads: dict[int, list[tuple[Card, SpendRequest]]]) -> dict[int, dict]:
+    """Per team: the team account, what is reserved, what its waiting `loads` (`waiting_loads`) add up to
+    and the top-up they need (within the cap). One query, however many teams (the coordinator's overview)."""
     balances = {(team_id, kind): cents for team_id, kind, cents in session.exec(
         select(Account.team_id, Account.kind, Account.balance_cents).where(
-            Account.team_id.in_(team_ids), Account.budget_year_id == budget_year_id))}
-    loads = waiting_loads(session, team_ids)
+            Account.team_id.in_([team.id for team in teams]), Account.budget_year_id == budget_year_id))}
     money = {}
     for team in teams:
         bank, reserved = balances.get((team.id, AccountKind.BANK), 0), balances.get((team.id, AccountKind.RESERVED), 0)
         waiting = sum(request.granted_amount_cents for _card, request in loads[team.id])
         needed = min(max(0, waiting - bank), team.account_cap_cents - bank, reserved)
         money[team.id] = {"bank": bank, "reserved": reserved, "cards": balances.get((team.id, AccountKind.CARDS), 0),
-                          "waiting": waiting, "waiting_loads": loads[team.id], "needed_top_up": max(0, needed),
-                          "cap": team.account_cap_cents}
+                          "waiting": waiting, "needed_top_up": max(0, needed), "cap": team.account_cap_cents}
     return money
-
-
-def team_money(session: Session, team: Team, budget_year_id: int) -> dict:
-    """`teams_money` of one team."""
-    return teams_money(session, [team], budget_year_id)[team.id]
 
 
 def load_reference(team_id: int, request_id: int) -> str:

@@ -160,6 +160,14 @@ def card_choice(session: Session, request: SpendRequest, member_id: int, cards: 
     return stock(session, request.team_id)
 
 
+def open_cards(session: Session, team_ids: list[int]) -> dict[int, list[Card]]:
+    """Per team, its cards that are not closed, oldest first (one query for all the teams)."""
+    found = {team_id: [] for team_id in team_ids}
+    for card in session.exec(select(Card).where(Card.team_id.in_(team_ids), Card.closed_at.is_(None)).order_by(Card.id)):
+        found[card.team_id].append(card)
+    return found
+
+
 def stock(session: Session, team_id: int) -> list[Card]:
     """The team's cards on the shelf, oldest first."""
     return list(session.exec(select(Card).where(Card.team_id == team_id, Card.state == CardState.IN_STOCK)

@@ -30,7 +30,7 @@ from models.batches import (
     teams_money, waiting_loads)
 from models.cards import (
     NAMED_STATES, STATE_LABELS, Card, act_on_card, card_choice, card_of_request, cards_of_request, current_card,
-    register_card, reserve_card)
+    open_cards, register_card, reserve_card)
 from models.clock import utcnow
 from models.db import begin_write
 from models.ledger import lock_municipality
@@ -77,18 +77,20 @@ def load_for_coordinator(_endpoint, values):
 def _render_overview(status=200, errors=None, values=None):
     year = current_budget_year(db(), g.municipality_id, utcnow().date())
     teams = teams_of_municipality(db(), g.municipality_id)
-    cards = {team.id: [] for team in teams}
-    for card in db().exec(select(Card).where(Card.team_id.in_(list(cards)), Card.closed_at.is_(None)).order_by(Card.id)):
-        cards[card.team_id].append(card)
-    money = teams_money(db(), teams, year.id) if year else {}
-    waiting = {team_id: found["waiting_loads"] for team_id, found in money.items()} or waiting_loads(db(), list(cards))
-    rows = [{"team": team, "money": money.get(team.id), "cards": cards[team.id], "waiting": waiting[team.id],
-             "top_up_input": cents_to_input(money[team.id]["needed_top_up"]) if money.get(team.id, {}).get("needed_top_up")
-             else ""} for team in teams]
+    team_ids = [team.id for team in teams]
+    cards, loads = open_cards(db(), team_ids), waiting_loads(db(), team_ids)
+    money = teams_money(db(), teams, year.id, loads) if year else {}
+    rows = [{"team": team, "money": money.get(team.id), "cards": cards[team.id], "waiting": loads[team.id],
+             "top_up_input": _top_up_input(money.get(team.id))} for team in teams]
     batches = db().exec(select(LoadBatch).where(LoadBatch.municipality_id == g.municipality_id)
                         .order_by(LoadBatch.id.desc()).limit(10)).all()
     return render_template("cards/overview.html", rows=rows, batches=batches, open_batch=open_batch(
         db(), g.municipality_id), state_labels=STATE_LABELS, errors=errors or {}, values=values or {}), status
+
+
+def _top_up_input(found: dict | None) -> str:
+    """The top-up field filled with what the waiting loads need, or empty when they need nothing."""
+    return cents_to_input(found["needed_top_up"]) if found and found["needed_top_up"] else ""
 
 
 @admin_bp.get("")

@@ -11,7 +11,8 @@ import xmlschema
 from sqlmodel import select
 
 from models.audit import AuditEvent
-from models.batches import BatchLine, cancel_batch, create_batch, execute_batch, freeze, lines_of, team_money
+from models.batches import (
+    BatchLine, cancel_batch, create_batch, execute_batch, freeze, lines_of, teams_money, waiting_loads)
 from models.cards import (
     TRANSITIONS, Card, CardState, block_card, mark_spent, register_card, release_card,
     reserve_card, return_card, transition)
@@ -129,10 +130,11 @@ def test_needed_top_up_is_what_the_waiting_loads_lack_within_the_cap(session, wo
     card_on(session, team, request, world["coordinator"])
     request2 = granted_request(session, team, world["worker"], world["voter"], 15_000, household="H-2")
     card_on(session, team, request2, world["coordinator"], last_four="5678")
-    money = team_money(session, team, request.budget_year_id)
+    loads = waiting_loads(session, [team.id])
+    money = teams_money(session, [team], request.budget_year_id, loads)[team.id]
     assert (money["waiting"], money["needed_top_up"], money["bank"]) == (35_000, 35_000, 0)
     team.account_cap_cents = 30_000
-    assert team_money(session, team, request.budget_year_id)["needed_top_up"] == 30_000
+    assert teams_money(session, [team], request.budget_year_id, loads)[team.id]["needed_top_up"] == 30_000
 
 
 # --- batches ----------------------------------------------------------------------------------------
