@@ -15,9 +15,28 @@ _ALLOWED = re.compile(r"^[0-9.,]+$")
 
 def parse_amount(raw: str | None, *, field: str = "amount") -> int:
     """The amount in euros typed by a person, as cents."""
-    text = (raw or "").replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "").strip()
+    text = _typed(raw)
     if not text:
         raise RuleViolation(_l("Vul een bedrag in."), field=field)
+    cents = _cents(text, field)
+    if cents <= 0:
+        raise RuleViolation(_l("Het bedrag moet groter zijn dan nul."), field=field)
+    return cents
+
+
+def parse_amount_or_zero(raw: str | None, *, field: str = "amount") -> int:
+    """An amount that may be left empty or be zero (a top-up not wanted, nothing left on a card), as cents."""
+    text = _typed(raw)
+    return _cents(text, field) if text else 0
+
+
+def _typed(raw: str | None) -> str:
+    """What was typed, without the currency and the spaces around or inside it."""
+    return (raw or "").replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "").strip()
+
+
+def _cents(text: str, field: str) -> int:
+    """A typed amount (not empty) as cents, zero included; RuleViolation when it is no amount."""
     if text.startswith("-"):
         raise RuleViolation(_l("Het bedrag moet groter zijn dan nul."), field=field)
     if not _ALLOWED.match(text):
@@ -34,20 +53,9 @@ def parse_amount(raw: str | None, *, field: str = "amount") -> int:
     if len(fraction) > 2:
         raise RuleViolation(_l("Gebruik hoogstens twee cijfers achter de komma."), field=field)
     try:
-        cents = int(Decimal(f"{whole or '0'}.{fraction or '0'}") * 100)
+        return int(Decimal(f"{whole or '0'}.{fraction or '0'}") * 100)
     except InvalidOperation as error:
         raise RuleViolation(_l("Vul een bedrag in euro's in, bijvoorbeeld 75 of 75,50."), field=field) from error
-    if cents <= 0:
-        raise RuleViolation(_l("Het bedrag moet groter zijn dan nul."), field=field)
-    return cents
-
-
-def parse_amount_or_zero(raw: str | None, *, field: str = "amount") -> int:
-    """An amount that may be left empty or be zero (a top-up not wanted, nothing left on a card), as cents."""
-    text = (raw or "").replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "").strip()
-    if not text or (_ALLOWED.match(text) and "0" in text and not text.strip("0.,")):
-        return 0
-    return parse_amount(raw, field=field)
 
 
 def cents_to_input(amount_cents: int | None) -> str:

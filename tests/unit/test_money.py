@@ -15,7 +15,7 @@ def test_an_amount_is_read_as_parse_amount_reads_it(typed, cents):
     assert parse_amount_or_zero(typed) == cents
 
 
-@pytest.mark.parametrize("typed", [",", "-5", "12,345", "twaalf", "0,001"])
+@pytest.mark.parametrize("typed", [",", "-5", "12,345", "twaalf", "0,001", "0,000"])
 def test_anything_else_is_refused_with_the_field_named(typed):
     with pytest.raises(RuleViolation) as refused:
         parse_amount_or_zero(typed, field="top_up_3")
