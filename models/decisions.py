@@ -160,15 +160,19 @@ def _finish(session: Session, request: SpendRequest, action: str, *, actor_id, *
     notify_decided(session, request)  # sent only if this commits
 
 
+def _expired_if_posted_before(team: Team):
+    """Requests of the team posted at or before this moment have waited longer than its expiry time."""
+    return utcnow() - timedelta(hours=team.request_expiry_hours)
+
+
 def is_past_expiry(request: SpendRequest, team: Team) -> bool:
     """Whether the open request has waited longer than the team's expiry time (it expires when next looked at)."""
-    return request.posted_at + timedelta(hours=team.request_expiry_hours) <= utcnow()
+    return request.posted_at <= _expired_if_posted_before(team)
 
 
 def _overdue(team: Team):
-    deadline = utcnow() - timedelta(hours=team.request_expiry_hours)
     return select(SpendRequest).where(SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN,
-                                      SpendRequest.posted_at <= deadline)
+                                      SpendRequest.posted_at <= _expired_if_posted_before(team))
 
 
 def has_overdue_requests(session: Session, team: Team) -> bool:

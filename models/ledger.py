@@ -170,19 +170,20 @@ def lock_for_money(session: Session, team_id: int) -> None:
     teams of one municipality, which the household cap needs; what the transaction read before the
     lock was granted may have changed since, so callers lock first (only the team's id is needed).
     """
-    if session.get_bind().dialect.name == "sqlite":
-        return
-    # the municipality's row through the team's district, in one statement
-    session.exec(select(Municipality.id).join(District, District.municipality_id == Municipality.id)
-                 .join(Team, Team.district_id == District.id)
-                 .where(Team.id == team_id).with_for_update(of=Municipality)).first()  # no team: nothing to lock
+    # the municipality's row through the team's district, in one statement (no team: nothing to lock)
+    _lock_rows(session, select(Municipality.id).join(District, District.municipality_id == Municipality.id)
+               .join(Team, Team.district_id == District.id).where(Team.id == team_id))
 
 
 def lock_municipality(session: Session, municipality_id: int) -> None:
     """`lock_for_money` for work on several teams of one municipality at once (a load batch)."""
+    _lock_rows(session, select(Municipality.id).where(Municipality.id == municipality_id))
+
+
+def _lock_rows(session: Session, municipality_rows) -> None:
     if session.get_bind().dialect.name == "sqlite":
         return  # the transaction began with BEGIN IMMEDIATE (models.db.begin_write)
-    session.exec(select(Municipality.id).where(Municipality.id == municipality_id).with_for_update()).one()
+    session.exec(municipality_rows.with_for_update(of=Municipality)).first()
 
 
 def top_up(session: Session, team: Team, budget_year_id: int, amount_cents: int, *, memo: str,
