@@ -44,9 +44,8 @@ from web.access import (
     load_request_of_team, load_team_of_member, load_team_of_municipality, signed_in_coordinator, signed_in_member)
 from web.database import db
 from web.extensions import limiter
-from web.htmx import render_page_or_partial, wants_partial
 from web.live import not_modified, with_etag
-from web.requests import request_page_context
+from web.requests import request_page_or_part
 
 admin_bp = Blueprint("card_admin", __name__, url_prefix="/beheer/kaarten")
 bp = Blueprint("cards", __name__, url_prefix="/teams/<int:team_id>/aanvragen/<int:request_id>/kaart")
@@ -254,9 +253,7 @@ def reserve():
 
 def _refused(violation):
     """The card part with the message for an htmx swap; else the whole request page with it (a plain form)."""
-    context = {"req": g.spend_request} if wants_partial() else request_page_context(g.spend_request)
-    return render_page_or_partial("requests/detail.html", "requests/_card.html", 422,
-                                  card_error=violation.message, **context)
+    return request_page_or_part("requests/_card.html", 422, card_error=violation.message)
 
 
 @bp.post("/overhandigen")

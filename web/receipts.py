@@ -34,8 +34,8 @@ from models.teams import CostCategory
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.errors import render_error
-from web.htmx import render_page_or_partial, wants_partial
-from web.requests import request_page_context
+from web.htmx import wants_partial
+from web.requests import request_page_or_part
 
 bp = Blueprint("receipts", __name__, url_prefix="/teams/<int:team_id>")
 
@@ -86,18 +86,15 @@ def _files() -> ReceiptFiles:
 
 def _panel(status=200, notice=None, **errors):
     """The receipts partial for htmx and receipts.js, JSON for the outbox; a plain form goes back to the page."""
+    back = url_for("requests.show", request_id=g.spend_request.id, _anchor="receipts")
     if request.accept_mimetypes.best == "application/json":  # the outbox only needs the outcome
-        back = url_for("requests.show", request_id=g.spend_request.id, _anchor="receipts")
         if status < 400:
             return jsonify(redirect=back, notice=notice and str(notice)), status
         field, message = next(iter(errors.items()), ("photo", ""))
         return jsonify(error=str(message), field=field), status
     if status < 400 and not wants_partial():
-        return redirect(url_for("requests.show", request_id=g.spend_request.id, _anchor="receipts"), code=303)
-    # a plain form gets the request page again, with the message beside the field
-    context = {"req": g.spend_request} if wants_partial() else request_page_context(g.spend_request)
-    return render_page_or_partial("requests/detail.html", "requests/_receipts.html", status,
-                                  receipt_errors=errors, receipt_notice=notice, **context)
+        return redirect(back, code=303)
+    return request_page_or_part("requests/_receipts.html", status, receipt_errors=errors, receipt_notice=notice)
 
 
 @bp.post("/aanvragen/<int:request_id>/bonnetjes")

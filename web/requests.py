@@ -38,7 +38,7 @@ from models.teams import CostCategory, District
 from models.votes import VoteChoice, cast_vote, is_voting_member, lift_stop, may_stop, place_stop, standing_stop, votes_on
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
-from web.htmx import wants_partial
+from web.htmx import render_page_or_partial, wants_partial
 from web.live import not_modified, with_etag
 from web.outbox import applied, client_operation, in_operation, refused
 
@@ -197,14 +197,21 @@ def live():
     return with_etag(render_template("requests/_live.html", **request_page_context(g.spend_request)), version)
 
 
+def request_page_or_part(part: str, status: int, **extra):
+    """An htmx swap gets only `part` of the request page (a part that needs only `req`); a plain form the
+    whole page, with `extra` (a message beside its field) in it."""
+    context = {"req": g.spend_request} if wants_partial() else request_page_context(g.spend_request)
+    return render_page_or_partial("requests/detail.html", part, status, **context, **extra)
+
+
 def _after_action(status=200, **errors):
     if request.accept_mimetypes.best == "application/json":  # the swipe card only needs the outcome
-        return jsonify(status=g.spend_request.status, error=next(iter(errors.values()), None) and
-                       str(next(iter(errors.values())))), status
+        message = next(iter(errors.values()), None)
+        return jsonify(status=g.spend_request.status, error=str(message) if message else None), status
     if status == 200 and not wants_partial():
         return redirect(url_for("requests.show", request_id=g.spend_request.id), code=303)
-    template = "requests/_actions.html" if wants_partial() else "requests/detail.html"
-    return render_template(template, errors=errors, **request_page_context(g.spend_request)), status
+    return render_page_or_partial("requests/detail.html", "requests/_actions.html", status, errors=errors,
+                                  **request_page_context(g.spend_request))
 
 
 def _decide_after(action):
