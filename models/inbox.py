@@ -85,6 +85,8 @@ def team_overview(session: Session, team, membership: Membership) -> dict:
         # funding's balance is minus what was allocated to the team this year (models/ledger.py)
         "annual_budget_cents": (-money["funding"] or None) if money else None,
         "money": money,
+        # granted money not on a card yet: reserved until a top-up brings it onto the team account (bank)
+        "granted_not_on_cards_cents": money["reserved"] + money["bank"] if money else None,
         "rows": rows,
         "waiting_for_me": sum(1 for row in rows if row.waits_for_me),
         "overdue_for_me": sum(1 for row in rows if row.waits_for_me and row.request.posted_at <= remind_before),
