@@ -104,6 +104,22 @@ def _back_online(page):
         pass
 
 
+def offline_on_a_granted_request(signed_in_phone, session, make_team, make_member):
+    """Wim's phone without signal on his granted request, whose card the client received: (team, page)."""
+    team = make_team("Team Oost")
+    worker = make_member(team, "worker", name="Wim")
+    page = signed_in_phone(worker)
+    offline_on(page, f"/teams/{team.id}/aanvragen/{grant(session, team, worker).id}")
+    return team, page
+
+
+def _outbox_item(page, text):
+    """The outbox page's item that says `text`, opened once the page that queued it has settled."""
+    page.wait_for_load_state()
+    page.goto("/uitbak")
+    return page.get_by_role("listitem").filter(has_text=text)
+
+
 def test_draft_made_offline_survives_closing_and_syncs_exactly_once(signed_in_phone, team_with_categories, session):
     team, members = team_with_categories
     page = signed_in_phone(members["noor"])
@@ -215,9 +231,7 @@ def test_vote_queued_offline_on_a_request_decided_meanwhile_shows_the_conflict(
     session.commit()
     _back_online(page)
     _outbox_becomes(page, ["conflict"])
-    page.wait_for_load_state()
-    page.goto("/uitbak")
-    item = page.get_by_role("listitem").filter(has_text="Over deze aanvraag is al besloten.")
+    item = _outbox_item(page, "Over deze aanvraag is al besloten.")
     expect(item).to_be_visible()
     expect(item).to_contain_text("Niet verstuurd")
     expect(item).to_contain_text("€\xa075,00")
@@ -295,9 +309,7 @@ def test_on_a_shared_phone_a_queued_vote_waits_for_its_own_member(signed_in_phon
     _sign_in_on(page, live_server, session, members["bram"])  # Anna's session ended; Bram signs in on her phone
     _back_online(page)
     _outbox_becomes(page, ["other_account"])
-    page.wait_for_load_state()
-    page.goto("/uitbak")
-    item = page.get_by_role("listitem").filter(has_text="Van een ander account")
+    item = _outbox_item(page, "Van een ander account")
     expect(item).to_contain_text("Log in als die persoon om te versturen, of gooi het weg.")
     expect(item).to_contain_text("Niet verstuurd: van een ander account")
     page.get_by_role("button", name="Nu versturen").click()  # Bram may press it: it still waits for Anna
@@ -369,20 +381,14 @@ def test_ticked_alternatives_survive_an_offline_restore_and_are_sent(signed_in_p
 
 def test_sign_out_counts_a_photo_waiting_in_the_outbox_then_leaves_nothing(signed_in_phone, session, make_team,
                                                                           make_member):
-    team = make_team("Team Oost")
-    worker = make_member(team, "worker", name="Wim")
-    request_url = f"/teams/{team.id}/aanvragen/{grant(session, team, worker).id}"
-    page = signed_in_phone(worker)
-    offline_on(page, request_url)
+    team, page = offline_on_a_granted_request(signed_in_phone, session, make_team, make_member)
     page.set_input_files("#photo", files=[{"name": "bonnetje.jpg", "mimeType": "image/jpeg",
                                            "buffer": b"geen foto, maar tekst " * 50}])
     _outbox_becomes(page, ["waiting"])
 
     _back_online(page)  # sent, and refused: the refusal stays on the item
     _outbox_becomes(page, ["conflict"])
-    page.wait_for_load_state()
-    page.goto("/uitbak")
-    item = page.get_by_role("listitem").filter(has_text="Foto van een bonnetje")
+    item = _outbox_item(page, "Foto van een bonnetje")
     expect(item).to_contain_text("Dit is geen foto")
     expect(item).to_contain_text("Niet verstuurd")
     assert _count(session, Receipt) == 0

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from models.receipts import Receipt
 from tests.browser.test_accessibility import assert_accessible
-from tests.browser.test_offline_sync import OUTBOX_ITEMS, _back_online, _outbox_becomes, _wait_for
-from tests.browser.test_pwa import offline_on
+from tests.browser.test_offline_sync import (
+    OUTBOX_ITEMS, _back_online, _outbox_becomes, offline_on_a_granted_request)
 from tests.http.test_receipts import GPS_IFD, grant
 
 
@@ -103,11 +103,7 @@ OUTBOX_IDS = OUTBOX_ITEMS.replace("item => item.state", "item => item.id")
 def test_a_photo_taken_offline_waits_in_the_outbox_and_is_stored_once_when_back_online(
         live_server, signed_in_phone, session, make_team, make_member):
     app, _origin = live_server
-    team = make_team("Team Oost")
-    worker = make_member(team, "worker", name="Wim")
-    request_url = f"/teams/{team.id}/aanvragen/{grant(session, team, worker).id}"
-    page = signed_in_phone(worker)
-    offline_on(page, request_url)
+    team, page = offline_on_a_granted_request(signed_in_phone, session, make_team, make_member)
     page.set_input_files("#photo", files=[{"name": "IMG_2032.jpg", "mimeType": "image/jpeg",
                                            "buffer": noisy_photo_with_gps((2400, 1800))}])
     expect(page.locator("[data-receipt-status]")).to_have_text(re.compile("De foto wacht in de uitbak"))
