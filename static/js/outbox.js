@@ -203,8 +203,9 @@
   }
 
   // Queue an item (or update the form's own item, keeping its UUID) and try to send it now.
-  // options: action, subject (what it is about, shown after its kind), formKey (the autosaved form's own item), form (its fields not in the page now are
-  // kept), blob and fileName (a photo), id (a UUID already used to send it), owner (default: this page's).
+  // options: action, subject (what it is about, shown after its kind), formKey (the autosaved form's own
+  // item), form (its fields not in the page now are kept), blob and fileName (a photo), id (a UUID already
+  // used to send it), owner (default: this page's).
   async function queue(kind, url, fields, options) {
     options = options || {};
     if (scope.document) await saving;  // an autosave still being written goes first, then this takes over
@@ -447,7 +448,7 @@
       if (outcome.state === "sent") { location.assign(outcome.result.redirect || location.href); return; }
       var problem = PROBLEMS.indexOf(outcome.state) >= 0;
       showNotice(form, problem ? outcome.message : texts().queued, problem ? "alert" : "status", outcome.field);
-      if (!form.hasAttribute("data-outbox-autosave") && outcome.state !== "conflict") form.reset();
+      if (!autosaved && outcome.state !== "conflict") form.reset();
     }).finally(function () {
       buttons.forEach(function (button) { button.disabled = false; });
     });
