@@ -9,6 +9,10 @@ Invariants:
 - Every response carries the security headers; pages for signed-in members are never stored in the
   browser's HTTP cache (the service worker keeps its own copies, per member: web/pwa.py).
 """
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
 from flask import abort, current_app, flash, make_response, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -116,8 +120,25 @@ def add_security_headers(response):
     return response
 
 
+#: what the URL standard strips before parsing: C0 controls and space at both ends, tab and newlines anywhere
+_URL_STRIPPED_AT_ENDS = "".join(map(chr, range(0x21)))
+_URL_STRIPPED_ANYWHERE = re.compile("[\t\n\r]")
+
+
 def safe_next(target: str | None, default: str) -> str:
-    """`target` when it is a path on this site, else `default` (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """`target` as a path on this site, else `default` (no open redirects).
+
+    It is judged as a browser reads it, after the URL standard's stripping: `/<TAB>/evil.example` is
+    `//evil.example` to a browser, another site; a backslash counts as a slash. Percent-encoded forms
+    stay as they are (`/%2F%2Fevil` is a path here, and werkzeug sends it unchanged).
+    """
+    if not isinstance(target, str):
+        return default  # absent, or JSON that is not a string
+    cleaned = _URL_STRIPPED_ANYWHERE.sub("", target.strip(_URL_STRIPPED_AT_ENDS))
+    if (not cleaned.startswith("/") or cleaned[1:2] == "/" or "\\" in cleaned
+            or any(unicodedata.category(character) == "Cc" for character in cleaned)):
         return default
-    return target
+    parts = urlsplit(cleaned)
+    if parts.scheme or parts.netloc:
+        return default
+    return cleaned
