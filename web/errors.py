@@ -4,6 +4,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from web.database import rollback_request_session
+
 MESSAGES = {
     400: (_l("Er ging iets mis"), _l("Het verzoek klopte niet. Ga terug en probeer het opnieuw.")),
     403: (_l("Geen toegang"), _l("Je hebt geen toegang tot deze pagina.")),
@@ -24,7 +26,9 @@ def init_app(app):
 
 
 def render_error(status: int, title=None, message=None):
-    """The error as a page, or as JSON for the passkey scripts that ask for JSON."""
+    """The error as a page, or as JSON for the passkey scripts that ask for JSON; the request's unfinished
+    database work is rolled back first (a view that failed never committed it, and the page reads again)."""
+    rollback_request_session()
     default_title, default_message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     title, message = title or default_title, message or default_message
     if request.accept_mimetypes.best == "application/json" or request.is_json:
