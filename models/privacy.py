@@ -94,10 +94,16 @@ def _is_dutch_phone(fragment: str) -> bool:
     return len(digits) == 10 and digits[0] == "0" and digits[1] not in "089"
 
 
+def _is_valid_iban(number: str) -> bool:
+    """ISO 13616: the country's length and structure, and the mod-97 checksum. Not stdnum's own country
+    checks: they refuse real IBANs whose bank code their tables do not know (e.g. some Belgian banks)."""
+    return stdnum_iban.is_valid(number, check_country=False)
+
+
 def _is_iban_shaped(number: str) -> bool:
     """Valid, or valid but for its check digits: the structure of a real IBAN for its country."""
     compact = stdnum_iban.compact(number)
-    return stdnum_iban.is_valid(compact[:2] + stdnum_iban.calc_check_digits(compact) + compact[4:])
+    return _is_valid_iban(compact[:2] + stdnum_iban.calc_check_digits(compact) + compact[4:])
 
 
 def _iban_prefix(candidate: str) -> str | None:
@@ -137,7 +143,7 @@ def find_personal_data(text: str) -> list[Finding]:
     for match in _EMAIL.finditer(text):
         findings.append(Finding("email", match.group(0), match.start(), match.end()))
     ibans = _ibans(text)
-    mistyped_ibans = [iban for iban in ibans if not stdnum_iban.is_valid(iban.fragment)]
+    mistyped_ibans = [iban for iban in ibans if not _is_valid_iban(iban.fragment)]
     findings += [iban for iban in ibans if iban not in mistyped_ibans]
     for match in _BSN.finditer(text):
         if stdnum_bsn.is_valid(_digits(match.group(1))):
