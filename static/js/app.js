@@ -2,6 +2,7 @@
    copy buttons. No framework.
    - Live regions (data-live-etag) poll every second and send If-None-Match; the server answers 304
      until the team changed. Polling pauses while a card is being swiped or a vote waits for its undo.
+     A failed poll keeps the region as it was and retries with backoff (1, 2, 4 … 30 s).
    - Swipe cards (data-swipe-card): right approves, left rejects; the button twins do the same. The
      vote is sent only after the undo window has passed.
    - Passkey boxes (data-passkey="sign-in" | "register" | "add") name their options and verify URLs; the
@@ -26,8 +27,49 @@
     var ctx = event.detail.ctx, etag = ctx.sourceElement && ctx.sourceElement.dataset.liveEtag;
     ctx.request.headers["X-CSRFToken"] = csrfToken();
     if (etag === undefined) return;
-    if (swiping || pendingVote || showingKeptCopy()) { event.preventDefault(); return; }
+    if (swiping || pendingVote || showingKeptCopy() || liveWaiting(ctx.sourceElement)) { event.preventDefault(); return; }
     ctx.request.headers["If-None-Match"] = etag;
+    ctx.request.timeout = LIVE_TIMEOUT;
+    liveStarted.set(ctx.sourceElement, Date.now());
+  });
+
+  // --- live regions that survive a failed poll ---
+  // htmx 4 swaps error answers too: a 500 would replace a region by the error page, and with it its poll.
+  // So a failed poll (error status, network error, timeout) swaps nothing and the region waits 1, 2, 4 …
+  // up to 30 s between attempts (counted from the failed attempt's start); any answer below 400 (a 304
+  // too) brings it back to its normal pace. A swap brings a new region element, which starts afresh.
+  var LIVE_TIMEOUT = "10s", LIVE_MAX_DELAY_MS = 30000, LIVE_TICK_SLACK_MS = 250;
+  var liveStarted = new WeakMap(), liveRetries = new WeakMap();  // region -> start time; {failures, retryAt}
+
+  function liveRegionOf(event) {
+    var region = event.detail.ctx && event.detail.ctx.sourceElement;
+    return region && region.dataset && region.dataset.liveEtag !== undefined ? region : null;
+  }
+
+  function liveRetryDelay(failures) { return Math.min(1000 * Math.pow(2, failures - 1), LIVE_MAX_DELAY_MS); }
+
+  function liveWaiting(region) {
+    var retry = liveRetries.get(region);
+    return !!retry && Date.now() < retry.retryAt;
+  }
+
+  function liveFailed(region) {
+    var failures = (liveRetries.get(region) || { failures: 0 }).failures + 1;
+    var started = liveStarted.get(region) || Date.now();
+    // The poll ticks every second: the slack lets a retry due "in 2 s" go on the second tick, not the third.
+    liveRetries.set(region, { failures: failures, retryAt: started + liveRetryDelay(failures) - LIVE_TICK_SLACK_MS });
+  }
+
+  document.addEventListener("htmx:after:request", function (event) {
+    var region = liveRegionOf(event);
+    if (!region) return;
+    if (event.detail.ctx.response.status < 400) { liveRetries.delete(region); return; }
+    liveFailed(region);
+    event.preventDefault();  // keep the region and its poll rather than the error page
+  });
+  document.addEventListener("htmx:error", function (event) {
+    var region = liveRegionOf(event);
+    if (region) liveFailed(region);
   });
 
   // --- swipe votes with undo ---
