@@ -3,15 +3,21 @@
 Invariants:
 - Only JPEG, PNG, WebP and HEIC (iPhone) are decoded, recognised by their first bytes before Pillow
   sees them, and Pillow may only use the decoder of that format (no guessing, no other plugins).
-- An image above MAX_PIXELS is refused from its header, before its pixels are decoded: a decompression
-  bomb is a RuleViolation, never a crash or a hang. Pillow's own bomb warning counts as an error too.
-  A truncated file is refused (Pillow's LOAD_TRUNCATED_IMAGES is never switched on).
+- One upload holds at most MAX_PHOTOS photos (check_photo_count, before any of them is decoded).
+- An image is refused from the size its header declares, before its pixels are decoded: a side above
+  MAX_INPUT_SIDE, more than MAX_PIXELS, or more decoded bytes than DECODE_BUDGET_BYTES for its format.
+  A decompression bomb is a RuleViolation, never a crash, a hang or a worker swollen by a GB. Pillow's
+  own bomb warning counts as an error too. A truncated file is refused (LOAD_TRUNCATED_IMAGES stays off).
+- What is decoded is bounded: a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that still
+  gives MAX_SIDE pixels (`Image.draft`), other formats are shrunk right after loading, before any copy
+  (orientation, colour conversion) is made; so a worker's memory stays within a fixed bound per photo.
 - What is stored is a new JPEG built from the pixels only, after the EXIF orientation is applied:
   no EXIF, GPS, XMP, ICC or comment of the upload survives. Its longest side is at most MAX_SIDE.
 - Files are named by 32 random hex characters, never by anything the phone sent, and live in one
   folder outside static/; `ReceiptFiles.write` is called only after every check passed.
 """
 import io
+import math
 import os
 import secrets
 import warnings
@@ -30,8 +36,25 @@ try:  # HEIC from iPhones, when pillow-heif is installed (it is a dependency; th
 except ImportError:  # pragma: no cover - only without the dependency
     HEIC_SUPPORTED = False
 
-MAX_PIXELS = 50_000_000     # a 50-megapixel photo; phones' default photos are 12–24
 MAX_SIDE = 1600             # what the browser shrinks to; uploads without JavaScript are shrunk here
+# What the server decodes at all. With JavaScript the browser sends at most MAX_SIDE px
+# (static/js/receipts.js); only a form without JavaScript, or a HEIC that Chromium cannot draw, sends
+# the camera's original. Phones' default photos are 12 Mpx (4000 × 3000) and, on recent iPhones,
+# 24 Mpx (5712 × 4284); the 48–200 Mpx modes are opt-in and never needed for a receipt, so 25 Mpx
+# takes every default photo and halves what a 50 Mpx limit let one request decode.
+MAX_PIXELS = 25_000_000
+MAX_INPUT_SIDE = 12_000     # a long receipt may be narrow, but no photo is 1 × 49,000,000 px
+MAX_PHOTOS = 10             # per upload: the page sends one photo per request; a form without JS a few
+# Memory one decode may take beyond the app's own (~130 MiB per gunicorn worker), so that a worker stays
+# under 300 MB whatever is uploaded. Bytes per declared pixel, measured with Pillow 13 and pillow-heif
+# 1.8 (tests/bench/hostile_uploads.py shows the worker's peak): PNG 7 (a palette or 1-bit image is
+# 1 byte, converted to RGB's 4, then the resize's intermediate); HEIC 9 (libheif's RGB buffer, Pillow's
+# copy, the resize); WebP 17 (libwebp's canvases, the frame's bytes, Pillow's copy). A JPEG is decoded
+# at a reduced DCT scale (under 3200 px a side) whatever its size; a progressive one also keeps its
+# coefficients, 3 bytes per pixel of the full image: 4 in all.
+# So: JPEG up to MAX_PIXELS, PNG up to 18 Mpx, HEIC up to 14 Mpx (a phone's 12 Mpx default), WebP 7 Mpx.
+DECODE_BUDGET_BYTES = 120 * 1024 * 1024
+DECODE_BYTES_PER_PIXEL = {"JPEG": 4, "PNG": 7, "HEIF": 9, "WEBP": 17}
 THUMB_SIDE = 320
 JPEG_QUALITY = 85
 THUMB_QUALITY = 75
@@ -61,6 +84,24 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
+def check_photo_count(count: int) -> None:
+    """One upload holds at most MAX_PHOTOS photos; refused before any of them is decoded."""
+    if count > MAX_PHOTOS:
+        raise RuleViolation(_l("Stuur maximaal %(max)s foto's tegelijk. Kies de rest daarna.", max=MAX_PHOTOS),
+                            field="photo")
+
+
+def check_dimensions(kind: str, width: int, height: int) -> None:
+    """Refuse, from the size the header declares, an image this server will not decode."""
+    pixels = width * height
+    if max(width, height) > MAX_INPUT_SIDE or pixels > MAX_PIXELS:
+        raise RuleViolation(_l("Deze foto heeft te veel pixels. Maak een nieuwe foto met de camera."),
+                            field="photo")
+    if pixels * DECODE_BYTES_PER_PIXEL[kind] > DECODE_BUDGET_BYTES:
+        raise RuleViolation(_l("Deze foto is te groot om om te zetten. Stuur hem als JPEG of kies een kleinere."),
+                            field="photo")
+
+
 def clean_receipt_image(data: bytes) -> CleanImage:
     """Check and re-encode an uploaded photo; RuleViolation with a message for the worker otherwise."""
     kind = sniff_format(data[:16])
@@ -72,18 +113,32 @@ def clean_receipt_image(data: bytes) -> CleanImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[kind])
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise Image.DecompressionBombError("too many pixels")
-            image.load()
+            image = Image.open(io.BytesIO(data), formats=[kind])  # reads the header only
+            check_dimensions(kind, *image.size)
+            small = _decode_small(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise RuleViolation(_l("Deze foto heeft te veel pixels. Maak een nieuwe foto met de camera."),
                             field="photo") from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise RuleViolation(_l("Deze foto is beschadigd of niet compleet. Maak de foto opnieuw."),
                             field="photo") from error
-    return _re_encode(image)
+    return _re_encode(small)
+
+
+def _decode_small(image: Image.Image) -> Image.Image:
+    """The image's pixels, at most MAX_SIDE on its longest side, decoding no more than that needs."""
+    width, height = image.size
+    scale = MAX_SIDE / max(width, height)
+    if image.format == "JPEG" and scale < 1:
+        # the largest DCT reduction that keeps both sides at least their final size
+        image.draft("RGB", (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
+    image.load()
+    if image.mode in ("1", "P", "PA"):  # resizing these would pick pixels, not average them
+        image = image.convert("L" if image.mode == "1" else "RGBA" if image.has_transparency_data else "RGB")
+    # In place: the full-size pixels are released here, before orientation or conversion copies them.
+    # (Its EXIF, orientation included, stays with the image.)
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    return image
 
 
 def _re_encode(image: Image.Image) -> CleanImage:

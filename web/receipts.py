@@ -25,7 +25,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from models.db import begin_write
 from models.members import Member
-from models.receipt_images import ReceiptFiles, clean_receipt_image, new_file_name
+from models.receipt_images import ReceiptFiles, check_photo_count, clean_receipt_image, new_file_name
 from models.receipts import (
     Receipt, add_receipt, check_may_add_receipts, count_missing_receipts, missing_receipts, receipt_by_client_id,
     receipt_panel, set_receipt_amount, state_no_receipt)
@@ -108,6 +108,7 @@ def upload():
         check_may_add_receipts(db(), g.spend_request, current_user.id)  # before any decoding work
         if not photos:
             raise RuleViolation(_("Kies een foto van het bonnetje."), field="photo")
+        check_photo_count(len(photos))
         cleaned = [clean_receipt_image(photo.read()) for photo in photos]
     except RuleViolation as violation:
         return _panel(422, photo=violation.message)

@@ -182,6 +182,114 @@ def test_refused_uploads_say_why_and_store_nothing(app, client, session, login_a
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "receipt_added")).first() is None
 
 
+def png_declaring(width, height) -> bytes:
+    """A tiny PNG whose header declares width × height 1-bit pixels (its data ends after a few rows)."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    rows = zlib.compress((b"\x00" + b"\x00" * ((width + 7) // 8)) * 4)
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def small_image(fmt, size=(64, 64)) -> bytes:
+    out = io.BytesIO()
+    if fmt == "HEIF":
+        from pillow_heif import register_heif_opener
+        register_heif_opener()
+    Image.new("RGB", size, "white").save(out, fmt)
+    return out.getvalue()
+
+
+def declaring(fmt, width, height) -> bytes:
+    """A small JPEG, WebP or HEIC whose header is rewritten to declare width × height pixels."""
+    import struct
+    data = small_image(fmt)
+    if fmt == "JPEG":  # the baseline frame header: FFC0, length, precision, height, width
+        at = data.index(b"\xff\xc0") + 5
+        return data[:at] + struct.pack(">HH", height, width) + data[at + 4:]
+    if fmt == "WEBP":  # the lossy frame header: tag, start code, then width and height (14 bits each)
+        at = data.index(b"VP8 ") + 14
+        return data[:at] + struct.pack("<HH", width, height) + data[at + 4:]
+    at = data.index(b"ispe") + 8  # HEIC: the image's spatial extent property
+    return data[:at] + struct.pack(">II", width, height) + data[at + 8:]
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """The sizes Pillow (and pillow-heif) decoded during the test; a decode of more than 40 Mpx is stopped."""
+    from PIL import ImageFile, WebPImagePlugin
+    from pillow_heif import as_plugin
+    sizes = []
+
+    def spy(real):
+        def load(self):
+            sizes.append(self.size)
+            if self.size[0] * self.size[1] > 40_000_000:  # the test machine would need GBs
+                raise AssertionError(f"decoding {self.size} pixels")
+            return real(self)
+        return load
+    for cls in (ImageFile.ImageFile, WebPImagePlugin.WebPImageFile, as_plugin._LibHeifImageFile):
+        monkeypatch.setattr(cls, "load", spy(cls.__dict__["load"]))
+    return sizes
+
+
+def test_more_than_ten_photos_in_one_upload_are_refused_before_any_is_decoded(app, client, session, login_as,
+                                                                                granted, decoded):
+    login_as(granted["worker"])
+    photo = jpeg_with_gps(size=(64, 48))
+    response = client.post(upload_url(granted), content_type="multipart/form-data", headers={"HX-Request": "true"},
+                           data={"photo": [(io.BytesIO(photo), f"{n}.jpg") for n in range(11)]})
+    assert response.status_code == 422 and "Stuur maximaal 10 foto's tegelijk" in response.text
+    assert decoded == [] and receipts(session) == [] and stored_files(app) == []
+
+
+def test_ten_photos_in_one_upload_are_stored(app, client, session, login_as, granted):
+    login_as(granted["worker"])
+    photo = jpeg_with_gps(size=(64, 48))
+    response = client.post(upload_url(granted), content_type="multipart/form-data",
+                           data={"photo": [(io.BytesIO(photo), f"{n}.jpg") for n in range(10)]})
+    assert response.status_code == 303 and len(receipts(session)) == 10 and len(stored_files(app)) == 20
+
+
+PIXEL_BOMBS = [
+    ("png 1 × 49,000,000", lambda: png_declaring(1, 49_000_000), "bom.png", "te veel pixels"),
+    ("png 13,000 × 10", lambda: png_declaring(13_000, 10), "breed.png", "te veel pixels"),
+    ("jpeg 49 Mpx", lambda: declaring("JPEG", 7_000, 7_000), "groot.jpg", "te veel pixels"),
+    ("jpeg 10,000 × 5,000", lambda: declaring("JPEG", 10_000, 5_000), "groot.jpg", "te veel pixels"),
+    ("webp 36 Mpx", lambda: declaring("WEBP", 6_000, 6_000), "groot.webp", "te veel pixels"),
+    ("webp 9 Mpx, too much to decode", lambda: declaring("WEBP", 3_000, 3_000), "groot.webp", "te groot om om te zetten"),
+    ("heic 80 Mpx", lambda: declaring("HEIF", 10_000, 8_000), "groot.heic", "te veel pixels"),
+    ("heic 24 Mpx, too much to decode", lambda: declaring("HEIF", 5_712, 4_284), "IMG_0001.HEIC",
+     "te groot om om te zetten"),
+    ("png 20 Mpx, too much to decode", lambda: png_declaring(5_000, 4_000), "groot.png", "te groot om om te zetten"),
+    ("gif", lambda: b"GIF89a" + (60_000).to_bytes(2, "little") * 2 + b"\x00" * 64, "groot.gif", "geen foto"),
+]
+
+
+@pytest.mark.parametrize("what, make, filename, message", PIXEL_BOMBS, ids=[b[0] for b in PIXEL_BOMBS])
+def test_an_image_too_large_to_decode_is_refused_from_its_header(app, client, session, login_as, granted, decoded,
+                                                                 what, make, filename, message):
+    login_as(granted["worker"])
+    data = make()
+    assert len(data) < 2_000  # tiny files: only the header says how large they are
+    response = upload(client, granted, data, filename=filename, partial=True)
+    assert response.status_code == 422 and message in response.text and 'id="photo-error"' in response.text
+    assert decoded == []  # refused before a single pixel was decoded
+    assert receipts(session) == [] and stored_files(app) == []
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale(app, client, session, login_as, granted, decoded):
+    """A camera's 6000 × 4000 JPEG (24 Mpx, no JavaScript) is decoded at half size (3000 × 2000) and stored at 1600."""
+    login_as(granted["worker"])
+    assert upload(client, granted, jpeg_with_gps(size=(6000, 4000))).status_code == 303
+    [receipt] = receipts(session)
+    assert (receipt.width, receipt.height) == (1600, 1067)
+    assert max(decoded, key=lambda size: size[0] * size[1]) == (3000, 2000)  # a quarter of the pixels, never 24 Mpx
+
+
 def test_a_failing_transaction_leaves_no_files(app, client, session, login_as, granted, monkeypatch):
     """Two photos; the second row cannot be written (its name is taken): neither row nor file remains."""
     session.add(Receipt(request_id=granted["request"].id, team_id=granted["team"].id, added_by_id=granted["worker"].id,
