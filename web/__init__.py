@@ -5,7 +5,8 @@ from pathlib import Path
 from flask import Flask
 
 from web import cli, config, database, errors, i18n, pwa, security
-from web.extensions import compress, csrf, limiter
+from web.extensions import compress, csrf
+from web import rate_limits
 
 
 def create_app(test_config=None):
@@ -23,7 +24,7 @@ def create_app(test_config=None):
     database.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    rate_limits.init_app(app)  # the limiter, and the client's address behind TRUSTED_PROXIES
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -8,6 +8,9 @@ URL table (public: no sign-in needed):
   GET  /uitnodiging/<token>              invite page: name (new member) and "create passkey"
   POST /uitnodiging/<token>/opties       creation options for this invite
   POST /uitnodiging/<token>/afronden     verify the new passkey, redeem the invite, sign in
+
+Rate limits per address (web/rate_limits.py): what issues a challenge counts every call; what checks a
+token or an assertion counts only its failures, so a genuine link or passkey is never refused for visits.
 """
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -21,6 +24,7 @@ from models.sign_in import consume_challenge, issue_challenge
 from web.ceremonies import default_passkey_name, posted_credential, refusal, relying_party
 from web.database import db
 from web.extensions import limiter
+from web.rate_limits import counts_failures
 from web.security import ceremony_key, safe_next, sign_in as start_session, sign_out as end_session
 
 bp = Blueprint("auth", __name__)
@@ -53,7 +57,7 @@ def sign_in_begin():
 
 
 @bp.post("/inloggen/controle")
-@limiter.limit(_sign_in_limit)
+@counts_failures("RATELIMIT_SIGN_IN", "sign-in")
 def sign_in_finish():
     """Check the assertion and sign the member in."""
     try:
@@ -83,7 +87,7 @@ def sign_out():
 
 
 @bp.get("/uitnodiging/<token>")
-@limiter.limit(_invite_limit)
+@counts_failures("RATELIMIT_INVITE", "invite")
 def invite(token):
     """The invite page, or a clear explanation why the link no longer works."""
     try:
@@ -122,7 +126,7 @@ def invite_begin(token):
 
 
 @bp.post("/uitnodiging/<token>/afronden")
-@limiter.limit(_invite_limit)
+@counts_failures("RATELIMIT_INVITE", "invite")
 def invite_finish(token):
     """Verify the new passkey, redeem the invite and sign the member in, all in one transaction."""
     try:

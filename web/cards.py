@@ -43,8 +43,8 @@ from models.teams import CostCategory, Team, current_budget_year, municipality_o
 from web.access import (
     load_request_of_team, load_team_of_member, load_team_of_municipality, signed_in_coordinator, signed_in_member)
 from web.database import db
-from web.extensions import limiter
 from web.live import not_modified, with_etag
+from web.rate_limits import counts_failures
 from web.requests import request_page_or_part
 
 admin_bp = Blueprint("card_admin", __name__, url_prefix="/beheer/kaarten")
@@ -281,10 +281,6 @@ def hand_over_reloaded():
 
 # --- the client ------------------------------------------------------------------------------------
 
-def _handover_limit():
-    return current_app.config.get("RATELIMIT_HANDOVER") or "20 per minute;200 per day"
-
-
 def _client_page(template, status=200, **context):
     """A page for the client: nothing of the signed-in member (if any), never kept in a cache."""
     response = current_app.make_response((render_template(template, shell_only=True, **context), status))
@@ -294,7 +290,7 @@ def _client_page(template, status=200, **context):
 
 
 @handover_bp.route("/<token>", methods=["GET", "POST"])
-@limiter.limit(_handover_limit)
+@counts_failures("RATELIMIT_HANDOVER", "handover")  # wrong or used-up links count, a genuine one opens
 def show(token):
     """The client's page: the card, the amount, what it is for; confirming uses the link up."""
     if request.method == "POST":

@@ -59,9 +59,14 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": https,
         "REMEMBER_COOKIE_SECURE": https,
         "PREFERRED_URL_SCHEME": "https" if https else "http",
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # one count for all the workers of this machine (web/rate_limits.py); redis://… for several servers
+        "RATELIMIT_STORAGE_URI": (os.environ.get("RATELIMIT_STORAGE_URI")
+                                  or f"sqlite:///{(instance_path / 'ratelimits.sqlite3').resolve()}"),
+        # how many proxies in front of the app add to X-Forwarded-For; 0 believes no such header
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "RATELIMIT_SIGN_IN": os.environ.get("RATELIMIT_SIGN_IN", "20 per minute;200 per day"),
         "RATELIMIT_INVITE": os.environ.get("RATELIMIT_INVITE", "20 per minute;200 per day"),
+        "RATELIMIT_HANDOVER": os.environ.get("RATELIMIT_HANDOVER", "20 per minute;200 per day"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         # receipt photos: outside static/, served only to the team (web/receipts.py); uploads up to this size
         "RECEIPTS_PATH": os.environ.get("RECEIPTS_PATH") or str(instance_path / "receipts"),
