@@ -6,7 +6,8 @@ URL table (signed in, active member of the team; a draft is visible to its reque
   POST /teams/<team_id>/aanvragen                            save a new draft, or post it at once
   GET  /teams/<team_id>/aanvragen/<request_id>               the request page (a draft opens its form)
   POST /teams/<team_id>/aanvragen/<request_id>               save or post a draft
-  GET  /teams/<team_id>/aanvragen/<request_id>/live          the live part of the request page (polled)
+  GET  /teams/<team_id>/aanvragen/<request_id>/live          the live part of the request page (polled; ?stand=
+                                                             the status shown, to resend what depends on it)
   POST /teams/<team_id>/aanvragen/<request_id>/stem          vote (or change the vote)
   POST /teams/<team_id>/aanvragen/<request_id>/stop          place a stop (income consultant)
   POST /teams/<team_id>/aanvragen/<request_id>/stop-opheffen lift the stop (income consultant)
@@ -190,11 +191,13 @@ def show():
 
 @bp.get("/<int:request_id>/live")
 def live():
-    """The status, votes, stop and budget effect, re-rendered only when the team changed."""
+    """The status, votes, stop and budget effect, re-rendered only when the team changed; when the status
+    differs from the one the page shows (`stand`), also the card, the receipts and the actions."""
     version = team_version(db(), g.team.id)
     if not_modified(version):
         return "", 304
-    return with_etag(render_template("requests/_live.html", **request_page_context(g.spend_request)), version)
+    return with_etag(render_template("requests/_live_answer.html", **request_page_context(g.spend_request),
+                                     status_changed=request.args.get("stand") != g.spend_request.status), version)
 
 
 def request_page_or_part(part: str, status: int, **extra):
