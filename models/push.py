@@ -147,29 +147,48 @@ def notify_decided(session: Session, request: SpendRequest) -> None:
     queue(session, NoticeKind.DECIDED, request, [request.requester_id])
 
 
-def queue_due_reminders(session: Session, now: datetime | None = None) -> int:
+def queue_due_reminders(session: Session, now: datetime | None = None,
+                        failed_teams: dict[int, str] | None = None) -> int:
     """Record and queue a reminder for each voting member who has not voted on an open request past the
-    team's reminder time and was not reminded of it before; returns how many."""
+    team's reminder time and was not reminded of it before; returns how many.
+
+    A team whose reminders fail (a broken setting, a database error) is skipped with what it did undone
+    (a savepoint), and named in `failed_teams` (team id → the error's kind); the other teams go on.
+    """
     now = now or utcnow()
+    failed_teams = failed_teams if failed_teams is not None else {}
     open_requests = session.exec(select(SpendRequest, Team).join(Team, Team.id == SpendRequest.team_id)
                                  .where(SpendRequest.status == RequestStatus.OPEN)
                                  .order_by(SpendRequest.id)).all()
     count = 0
     for request, team in open_requests:
-        if request.posted_at + timedelta(hours=team.reminder_after_hours) > now:
+        if team.id in failed_teams:
             continue
-        voted = select(Vote.member_id).where(Vote.request_id == request.id)
-        reminded = select(PushReminder.member_id).where(PushReminder.request_id == request.id)
-        waiting = session.exec(select(Membership.member_id).where(
-            Membership.team_id == team.id, col(Membership.ended_at).is_(None),
-            col(Membership.role).not_in([role.value for role in NON_VOTING_ROLES]),
-            Membership.member_id != request.requester_id, col(Membership.member_id).not_in(voted),
-            col(Membership.member_id).not_in(reminded))).all()
-        for member_id in waiting:
-            session.add(PushReminder(request_id=request.id, member_id=member_id, reminded_at=now))
+        try:
+            with session.begin_nested():
+                waiting = _record_due_reminders(session, request, team, now)
+        except Exception as error:  # one team's fault must not keep every other team's members unreminded
+            failed_teams[team.id] = type(error).__name__
+            continue
         queue(session, NoticeKind.REMINDER, request, waiting)
         count += len(waiting)
     return count
+
+
+def _record_due_reminders(session: Session, request: SpendRequest, team: Team, now: datetime) -> list[int]:
+    if request.posted_at + timedelta(hours=team.reminder_after_hours) > now:
+        return []
+    voted = select(Vote.member_id).where(Vote.request_id == request.id)
+    reminded = select(PushReminder.member_id).where(PushReminder.request_id == request.id)
+    waiting = session.exec(select(Membership.member_id).where(
+        Membership.team_id == team.id, col(Membership.ended_at).is_(None),
+        col(Membership.role).not_in([role.value for role in NON_VOTING_ROLES]),
+        Membership.member_id != request.requester_id, col(Membership.member_id).not_in(voted),
+        col(Membership.member_id).not_in(reminded))).all()
+    for member_id in waiting:
+        session.add(PushReminder(request_id=request.id, member_id=member_id, reminded_at=now))
+    session.flush()  # inside the savepoint, so a refused row fails this team only
+    return list(waiting)
 
 
 def take_committed(session: Session) -> list[Notice]:

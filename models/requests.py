@@ -22,6 +22,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from models.audit import record
 from models.clock import utcnow
 from models.members import Membership, Role
+from models.bounds import parse_id
 from models.money import parse_amount
 from models.privacy import check_no_personal_data
 from models.rules import RuleViolation
@@ -202,10 +203,7 @@ def save_draft(session: Session, team: Team, membership: Membership, data: Draft
 def _category(session: Session, team: Team, category_id) -> CostCategory | None:
     if category_id in (None, ""):
         return None
-    try:
-        category = session.get(CostCategory, int(category_id))
-    except (TypeError, ValueError):
-        category = None
+    category = session.get(CostCategory, parse_id(category_id) or 0)
     municipality_id = session.get(District, team.district_id).municipality_id
     if category is None or category.municipality_id != municipality_id or not category.active:
         raise RuleViolation(_l("Kies een kostensoort."), field="cost_category_id")

@@ -4,12 +4,16 @@ Invariants:
 - Every team belongs to one district, every district to one municipality.
 - Team settings are sane: quorum at least 1, caps and thresholds positive, expiry at least one hour
   (checked both here, for a clear message, and by CHECK constraints, for anything else writing).
+  Each has an upper bound too (TEAM_SETTINGS), so no date computed from it overflows: quorum at most 15,
+  amounts at most MAX_AMOUNT_CENTS, expiry at most 30 days, and the reminder not later than the expiry.
 - A team has at most one annual budget per budget year, never negative.
 """
 from datetime import date
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
+
+from models.money import MAX_AMOUNT_CENTS
 
 
 DEFAULT_QUORUM = 3
@@ -164,14 +168,14 @@ def add_default_cost_categories(session: Session, municipality: Municipality) ->
 
 
 
-#: the settings a coordinator may change, with their lowest allowed value
+#: the settings a coordinator may change, with their lowest and highest allowed value
 TEAM_SETTINGS = {
-    "quorum": 1,
-    "household_cap_cents": 1,
-    "account_cap_cents": 1,
-    "escalation_threshold_cents": 1,
-    "request_expiry_hours": 1,
-    "reminder_after_hours": 1,
+    "quorum": (1, 15),
+    "household_cap_cents": (1, MAX_AMOUNT_CENTS),
+    "account_cap_cents": (1, MAX_AMOUNT_CENTS),
+    "escalation_threshold_cents": (1, MAX_AMOUNT_CENTS),
+    "request_expiry_hours": (1, 30 * 24),  # a request waits at most 30 days: the household needs help now
+    "reminder_after_hours": (1, 30 * 24),  # and not later than the expiry (checked below)
 }
 
 
@@ -185,10 +189,17 @@ def change_team_settings(session: Session, team: Team, actor_id: int, **values: 
     for name, value in values.items():
         if name not in TEAM_SETTINGS:
             raise RuleViolation(_l("Onbekende instelling."), field=name)
-        if not isinstance(value, int) or value < TEAM_SETTINGS[name]:
-            raise RuleViolation(_l("Vul een getal van minstens %(min)s in.", min=TEAM_SETTINGS[name]), field=name)
-    if values.get("quorum", team.quorum) > 15:
-        raise RuleViolation(_l("Een quorum van meer dan 15 leden haalt een team niet."), field="quorum")
+        low, high = TEAM_SETTINGS[name]
+        if not isinstance(value, int) or value < low:
+            raise RuleViolation(_l("Vul een getal van minstens %(min)s in.", min=low), field=name)
+        if name == "quorum" and value > high:
+            raise RuleViolation(_l("Een quorum van meer dan 15 leden haalt een team niet."), field="quorum")
+        if value > high:
+            raise RuleViolation(_l("Vul een getal van hoogstens %(max)s in.", max=high), field=name)
+    if values.get("reminder_after_hours", team.reminder_after_hours) > values.get("request_expiry_hours",
+                                                                                  team.request_expiry_hours):
+        raise RuleViolation(_l("De herinnering moet komen voordat de aanvraag verloopt."),
+                            field="reminder_after_hours")
     changed = []
     for name, value in values.items():
         old = getattr(team, name)

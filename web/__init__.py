@@ -4,7 +4,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from web import cli, config, database, errors, i18n, pwa, security
+from web import bounds, cli, config, database, errors, i18n, pwa, security
 from web.extensions import compress, csrf
 from web import rate_limits
 
@@ -20,6 +20,7 @@ def create_app(test_config=None):
     if test_config:
         app.config.from_mapping(test_config)
 
+    bounds.init_app(app)  # before any route is added: it bounds their <int:…> parts
     compress.init_app(app)  # first, so it runs after every other after_request hook has set its headers
     database.init_app(app)
     i18n.init_app(app)

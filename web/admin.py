@@ -29,12 +29,13 @@ from models.invites import (
     Invite, hash_token, invite_coordinator, invite_recovery, invite_to_team, open_invites, revoke_invite)
 from models.members import (
     ROLE_LABELS, TEAM_ROLES, Member, Membership, add_membership, change_role, end_membership, team_roster)
+from models.bounds import parse_id, parse_whole_number
 from models.ledger import lock_for_money
 from models.money import cents_to_input, parse_amount
 from models.passkeys import active_passkeys
 from models.rules import RuleViolation
 from models.teams import (
-    District, Team, annual_budget_cents, change_team_settings, current_budget_year,
+    TEAM_SETTINGS, District, Team, annual_budget_cents, change_team_settings, current_budget_year,
     teams_of_municipality)
 from web.access import load_team_of_municipality, signed_in_coordinator
 from web.database import db
@@ -123,7 +124,8 @@ def team_settings_save():
     db().refresh(g.team)  # read before begin_write, in an earlier transaction
     raw = {name: request.form.get(name, "") for name, _money in SETTING_FIELDS}
     try:
-        values = {name: parse_amount(raw[name], field=name) if money else _whole_number(raw[name], name)
+        values = {name: parse_amount(raw[name], field=name) if money else
+                  parse_whole_number(raw[name], field=name, minimum=TEAM_SETTINGS[name][0], maximum=TEAM_SETTINGS[name][1])
                   for name, money in SETTING_FIELDS}
         change_team_settings(db(), g.team, g.current_member.id, **values)
         redecide_open_requests(db(), g.team, actor_id=g.current_member.id)
@@ -133,13 +135,6 @@ def team_settings_save():
     db().commit()
     flash(_("De instellingen zijn opgeslagen."), "info")
     return redirect(url_for("admin.team_settings"), code=303)
-
-
-def _whole_number(raw, field):
-    try:
-        return int(raw.strip())
-    except (ValueError, AttributeError):
-        raise RuleViolation(_("Vul een heel getal in."), field=field) from None
 
 
 @bp.post("/teams/<int:team_id>/uitnodigen")
@@ -157,7 +152,7 @@ def team_invite():
 @bp.post("/teams/<int:team_id>/leden")
 def team_add_member():
     """Give an existing member of the municipality a role in this team."""
-    member = db().get(Member, request.form.get("member_id", type=int) or 0)
+    member = db().get(Member, parse_id(request.form.get("member_id")) or 0)
     try:
         if member is None or member.municipality_id != g.municipality_id:
             raise RuleViolation(_("Kies een lid."), field="member_id")

@@ -35,6 +35,7 @@ from models.clock import utcnow
 from models.db import begin_write
 from models.ledger import lock_municipality
 from models.handover import confirm_handover, create_handover, usable_handover
+from models.bounds import parse_id
 from models.money import cents_to_input, parse_amount_or_zero
 from models.requests import SpendRequest
 from models.rules import RuleViolation
@@ -131,7 +132,7 @@ def batch_create():
     """Make a batch of the chosen waiting loads and top-ups."""
     try:
         top_ups = {team.id: _top_up(team.id) for team in teams_of_municipality(db(), g.municipality_id)}
-        batch = create_batch(db(), g.municipality_id, card_ids=request.form.getlist("card_id", type=int),
+        batch = create_batch(db(), g.municipality_id, card_ids=[parse_id(raw) or 0 for raw in request.form.getlist("card_id")],
                              top_ups=top_ups, actor_id=g.current_member.id)
     except RuleViolation as violation:
         db().rollback()
@@ -239,7 +240,7 @@ def live():
 @bp.post("")
 def reserve():
     """The requester takes a card from the team's stock for the granted request."""
-    card = db().get(Card, request.form.get("card_id", type=int) or 0)
+    card = db().get(Card, parse_id(request.form.get("card_id")) or 0)
     try:
         if card is None or card.team_id != g.team.id:  # another team's card is no card here
             raise RuleViolation(_("Kies een kaart."), field="card_id")

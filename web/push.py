@@ -38,6 +38,7 @@ from models.requests import RequestStatus, SpendRequest
 from models.rules import RuleViolation
 from models.teams import CostCategory, Team
 from web.access import signed_in_member
+from web.bounds import json_object
 from web.database import db
 from web.i18n import category_name, format_cents, select_locale
 
@@ -216,7 +217,7 @@ def key():
 def add():
     """Store this device's subscription for the signed-in member."""
     try:
-        subscribe(db(), current_user.id, request.get_json(silent=True), locale=select_locale(),
+        subscribe(db(), current_user.id, json_object(), locale=select_locale(),
                   allow_insecure=current_app.config["PUSH_ALLOW_INSECURE_ENDPOINTS"])
     except RuleViolation as violation:
         db().rollback()
@@ -228,7 +229,7 @@ def add():
 @bp.post("/afmelden")
 def remove():
     """Forget this device (the browser unsubscribes itself too)."""
-    endpoint = (request.get_json(silent=True) or {}).get("endpoint")
+    endpoint = json_object().get("endpoint")
     removed = unsubscribe(db(), current_user.id, endpoint if isinstance(endpoint, str) else "")
     db().commit()
     return jsonify(subscribed=False, removed=removed)
@@ -238,9 +239,15 @@ def remove():
 @with_appcontext
 def send_reminders_command():
     """Remind members of open requests still waiting for their vote (each member and request once)."""
-    count = queue_due_reminders(db())
+    failed_teams = {}
+    count = queue_due_reminders(db(), failed_teams=failed_teams)
     db().commit()
     sender = current_app.extensions["push"]
     sender.submit(take_committed(db()))
     sender.wait(timeout=60)
     click.echo(f"{count} reminder(s) sent.")
+    for team_id, error in sorted(failed_teams.items()):  # ids only: the log holds no names
+        log.error("send-reminders: the reminders of team %s failed (%s)", team_id, error)
+        click.echo(f"The reminders of team {team_id} failed ({error}); the other teams were reminded.", err=True)
+    if failed_teams:
+        raise SystemExit(1)  # so cron reports it

@@ -227,7 +227,7 @@ def test_coordinator_lowers_the_quorum_and_the_waiting_request_is_granted(
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("quorum", "0", "minstens 1"), ("quorum", "twee", "heel getal"), ("household_cap_cents", "-1", "groter zijn dan nul"),
+    ("quorum", "0", "van 1 tot en met 15"), ("quorum", "twee", "heel getal"), ("household_cap_cents", "-1", "groter zijn dan nul"),
     ("escalation_threshold_cents", "1,234", "twee cijfers"), ("request_expiry_hours", "", "heel getal")])
 def test_bad_settings_are_refused_and_nothing_changes(client, session, login_as, team_world, make_member, field, value, message):
     team = team_world["team"]

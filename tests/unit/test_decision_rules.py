@@ -206,7 +206,7 @@ def test_quorum_is_not_reached_early(world, team):
 
 @pytest.mark.parametrize("settings, status", [
     ({"quorum": 2}, S.GRANTED), ({"quorum": 4}, S.OPEN), ({"quorum": 2, "escalation_threshold_cents": 5_000}, S.OPEN),
-    ({"quorum": 2, "household_cap_cents": 7_000}, S.OPEN), ({"quorum": 2, "request_expiry_hours": 1}, S.EXPIRED)])
+    ({"quorum": 2, "household_cap_cents": 7_000}, S.OPEN), ({"quorum": 2, "request_expiry_hours": 1, "reminder_after_hours": 1}, S.EXPIRED)])
 def test_changed_settings_decide_open_requests_again(world, team, settings, status):
     request = world.open(team, A)
     _age(world, request, 2)
