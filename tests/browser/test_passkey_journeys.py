@@ -232,3 +232,17 @@ def test_sign_count_going_backwards_is_refused(phone, session, make_team, make_m
     expect(page.get_by_role("alert")).to_contain_text("lukte niet")
     session.expire_all()
     assert session.get(Passkey, passkey.id).sign_count == 1_000
+
+
+def test_a_next_that_a_browser_reads_as_another_site_is_not_followed(phone, session, make_team, make_member):
+    """`/%09/evil.example` is `//evil.example` once a browser drops the TAB: signing in stays on our site."""
+    team = make_team("Team Terug")
+    coordinator = make_member(team, "coordinator")
+    page, _authenticator, _member = _member_with_passkey(phone, session, team, coordinator)
+    _sign_out(page)
+    page.goto("/inloggen?next=/%09/evil.example")
+    origin, elsewhere = page.evaluate("location.origin"), []
+    page.on("request", lambda request: None if request.url.startswith(origin) else elsewhere.append(request.url))
+    page.get_by_role("button", name="Inloggen met passkey").click()
+    expect(page.get_by_role("heading", level=1, name="Team Terug")).to_be_visible()
+    assert elsewhere == []
