@@ -105,27 +105,33 @@ def start_login_session(session: Session, member_id: int) -> LoginSession:
     return login
 
 
-def member_of_login_session(session: Session, key: str | None, member_id: int, *,
-                            idle: timedelta, absolute: timedelta) -> Member | None:
-    """The member of the open session with this key, read with it in one query (every request asks);
-    None, and the session ended, when a timeout has passed."""
+def member_of_login_session(session: Session, key: str | None, member_id: int) -> tuple[LoginSession, Member] | None:
+    """The open login session with this key and its member, read in one query (every request asks); reads only."""
     if not key:
         return None
-    found = session.exec(select(LoginSession, Member).join(Member, Member.id == LoginSession.member_id).where(
+    return session.exec(select(LoginSession, Member).join(Member, Member.id == LoginSession.member_id).where(
         LoginSession.key == key, LoginSession.member_id == member_id, LoginSession.ended_at.is_(None)
     )).first()
-    if found is None:
-        return None
-    login, member = found
-    now = utcnow()
+
+
+def upkeep_of(login: LoginSession, *, now: datetime, idle: timedelta, absolute: timedelta) -> str | None:
+    """What the session's bookkeeping needs now: "end" once a timeout has passed, "touch" when its last-seen
+    time is older than TOUCH_INTERVAL, else None (most requests write nothing)."""
     if now - login.last_seen_at > idle or now - login.created_at > absolute:
-        login.ended_at = now
-        session.add(login)
-        return None
+        return "end"
     if now - login.last_seen_at > TOUCH_INTERVAL:
-        login.last_seen_at = now
-        session.add(login)
-    return member
+        return "touch"
+    return None
+
+
+def keep_up_login_session(session: Session, login: LoginSession, upkeep: str, *, now: datetime) -> None:
+    """Record the `upkeep` of a login session: end it, or move its last-seen time to `now`.
+
+    A conditional UPDATE, so two requests of one browser racing to touch it write nothing twice and an ended
+    session never comes back."""
+    changes = {"ended_at": now} if upkeep == "end" else {"last_seen_at": now}
+    session.execute(update(LoginSession).where(LoginSession.id == login.id, LoginSession.ended_at.is_(None))
+                    .values(**changes))
 
 
 def end_login_session(session: Session, key: str | None) -> None:

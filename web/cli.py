@@ -4,6 +4,7 @@ from flask import current_app, url_for
 from flask.cli import with_appcontext
 
 from models import migrate
+from models.db import begin_write
 from web.database import db
 
 
@@ -28,6 +29,7 @@ def seed_demo_command():
     """Create the demo municipality once (does nothing when any municipality exists)."""
     from models.seed import seed_demo
 
+    begin_write(db())  # it reads first: on SQLite the write lock is taken before (models/db.py)
     created = seed_demo(db())
     db().commit()
     click.echo("Demo municipality created." if created else "Demo data already present.")
@@ -41,6 +43,7 @@ def demo_links_command(force):
     from models.seed import demo_sign_in_invites
 
     origin = current_app.config["WEBAUTHN_ORIGIN"]
+    begin_write(db())
     with current_app.test_request_context():
         links = [(label, origin + url_for("auth.invite", token=token))
                  for label, token in demo_sign_in_invites(db(), force=force)]

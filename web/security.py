@@ -17,8 +17,11 @@ from flask import abort, current_app, flash, make_response, redirect, request, s
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
+from models.clock import utcnow
+from models.db import begin_write
 from models.members import Member
-from models.sign_in import end_login_session, member_of_login_session, new_session_key, start_login_session
+from models.sign_in import (
+    end_login_session, keep_up_login_session, member_of_login_session, new_session_key, start_login_session, upkeep_of)
 from web.database import db
 from web.extensions import login_manager
 
@@ -51,12 +54,19 @@ def init_app(app):
 @login_manager.user_loader
 def load_member(member_id):
     """The signed-in member, if the login session in the cookie is still open."""
-    config = current_app.config
-    member = member_of_login_session(db(), session.get("login_key"), int(member_id),
-                                     idle=config["SESSION_IDLE_TIMEOUT"], absolute=config["SESSION_ABSOLUTE_TIMEOUT"])
-    if db().dirty:
-        db().commit()  # bookkeeping of the session itself (last seen, timed out), before any view runs
-    return member
+    found = member_of_login_session(db(), session.get("login_key"), int(member_id))
+    if found is None:
+        return None
+    login, member = found
+    now, config = utcnow(), current_app.config
+    upkeep = upkeep_of(login, now=now, idle=config["SESSION_IDLE_TIMEOUT"], absolute=config["SESSION_ABSOLUTE_TIMEOUT"])
+    if upkeep is not None:
+        # Its own short transaction that starts with the write lock and waits for it: on SQLite the read
+        # above cannot become a write once another process has committed since (the view starts afresh).
+        begin_write(db())
+        keep_up_login_session(db(), login, upkeep, now=now)
+        db().commit()
+    return None if upkeep == "end" else member
 
 
 @login_manager.unauthorized_handler

@@ -26,7 +26,8 @@ def run_migrations_online():
         _run(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or os.environ["DATABASE_URL"])
-    with engine.connect() as connection:
+    # a migration takes SQLite's write lock at its start: a server still running waits instead of failing
+    with engine.execution_options(write_lock=True).connect() as connection:
         _run(connection)
     engine.dispose()
 
