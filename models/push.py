@@ -10,7 +10,14 @@ Invariants:
 - A notice names a kind, a request and the members to tell; its text (team name, amount, cost category,
   never the situation, a household or a member's name) is written by the sender (web/push.py).
 - A member is reminded of a request waiting for their vote at most once (PushReminder, unique).
+- An endpoint is stored only when it is a push service's: https on the default port, no user info, and a
+  host name (never an IP address in any spelling) that is an allowed host or ends in "." + one
+  (`is_push_service_endpoint`). That it resolves to a public address is checked when sending
+  (web/push_network.py), because DNS may answer differently then.
 """
+import ipaddress
+import re
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -31,6 +38,11 @@ ENDPOINT_MAX = 1000
 MAX_DEVICES = 20  # per member; a phone that subscribes anew replaces its own endpoint
 PENDING, COMMITTED = "push_pending", "push_committed"
 LOCALES = ("nl", "en")
+#: the push services the browsers use: Chrome, Edge and Android (FCM; android.googleapis.com for old
+#: GCM-era subscriptions), Firefox (Mozilla autopush), Windows (WNS) and Safari (Apple)
+DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "android.googleapis.com", "push.services.mozilla.com",
+                      "notify.windows.com", "push.apple.com")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 
 
 class NoticeKind:
@@ -82,15 +94,68 @@ def _key(raw, field_name: str, limit: int) -> str:
     return value
 
 
+def push_hosts(value) -> tuple[str, ...]:
+    """The allow-list from a setting: a list, or a string separated by commas or spaces; lower case."""
+    names = value.replace(",", " ").split() if isinstance(value, str) else list(value or ())
+    return tuple(name.strip().strip(".").lower() for name in names if name.strip().strip("."))
+
+
+def is_ip_literal(host: str) -> bool:
+    """Whether a URL host names an address rather than a name: 127.0.0.1, ::1, but also the forms
+    that resolvers and the URL standard read as IPv4 (2130706433, 0x7f000001, 0177.0.0.1, 127.1)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    try:
+        socket.inet_aton(host)
+        return True
+    except OSError:
+        last = host.rstrip(".").rsplit(".", 1)[-1]
+        return last.isdigit() or last.startswith("0x")  # a host ending in a number is IPv4 to a browser
+
+
+def host_is_allowed(host: str, allowed_hosts) -> bool:
+    """Whether `host` is one of the allowed hosts or a name under one (a whole-label suffix, never a
+    substring: evilfcm.googleapis.com is not under fcm.googleapis.com); never an IP address."""
+    host = (host or "").lower()
+    if is_ip_literal(host) or not all(_LABEL.match(label) for label in host.split(".")):
+        return False
+    return any(host == allowed or host.endswith("." + allowed) for allowed in push_hosts(allowed_hosts))
+
+
+def is_push_service_endpoint(endpoint: str, allowed_hosts, *, allow_insecure: bool = False) -> bool:
+    """Whether the server may send to `endpoint`: https, default port, no user info, an allowed host.
+    `allow_insecure` (tests: a stub on loopback) also allows plain http and any port."""
+    if not endpoint.isascii() or any(c <= " " or c in "\\\x7f" for c in endpoint):
+        return False  # the URL standard drops or rewrites these; a parser could read another host
+    try:
+        url = urlsplit(endpoint)
+        port = url.port
+    except ValueError:
+        return False
+    secure = url.scheme == "https" or (allow_insecure and url.scheme == "http")
+    default_port = port is None or port == 443 or allow_insecure
+    return secure and default_port and "@" not in url.netloc and host_is_allowed(url.hostname, allowed_hosts)
+
+
 def subscribe(session: Session, member_id: int, subscription: dict, *, locale: str = "nl",
-              allow_insecure: bool = False) -> PushSubscription:
-    """Store the browser's PushSubscription JSON for the member (again: update it)."""
+              allow_insecure: bool = False, allowed_hosts=DEFAULT_PUSH_HOSTS) -> PushSubscription:
+    """Store the browser's PushSubscription JSON for the member (again: update it); only an endpoint of
+    an allowed push service (`is_push_service_endpoint`)."""
     subscription = subscription if isinstance(subscription, dict) else {}
     endpoint = subscription.get("endpoint") if isinstance(subscription.get("endpoint"), str) else ""
-    url = urlsplit(endpoint)
+    try:
+        url = urlsplit(endpoint)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 host
+        url = urlsplit("")
     secure = url.scheme == "https" or (allow_insecure and url.scheme == "http")
-    if not secure or not url.hostname or len(endpoint) > ENDPOINT_MAX:
+    if not secure or not url.netloc or len(endpoint) > ENDPOINT_MAX:
         raise RuleViolation(_l("Dit apparaat gaf geen geldige aanmelding voor meldingen."), field="endpoint")
+    if not is_push_service_endpoint(endpoint, allowed_hosts, allow_insecure=allow_insecure):
+        raise RuleViolation(_l("Meldingen kunnen alleen via de pushdienst van een browser (Google, Mozilla, "
+                               "Microsoft of Apple) lopen; dit apparaat gaf een ander adres."), field="endpoint")
     keys = subscription.get("keys") if isinstance(subscription.get("keys"), dict) else {}
     p256dh, auth = _key(keys.get("p256dh"), "p256dh", 200), _key(keys.get("auth"), "auth", 100)
     found = session.exec(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).first()

@@ -13,6 +13,11 @@ Invariants:
 - A message names the team, the amount and the cost category and links to the request; never the
   situation, a household or anyone's name. Logs name the subscription's id and the status, nothing else.
 - A push service that answers 404 or 410 has dropped the subscription: it is removed.
+- Only an endpoint of an allowed push service (PUSH_ALLOWED_HOSTS) is stored or sent to, and a message
+  goes only to a public address of it, checked in the connection itself (web/push_network.py). A
+  subscription refused at sending (its host now resolves to a private address, or the allow-list
+  changed) is kept, not removed: that is a fault of DNS or configuration, not of the device, and
+  removing it would silently end a member's notifications; it is tried again with the next message.
 - The VAPID key comes from VAPID_PRIVATE_KEY or is generated once into instance/vapid_private_key.pem
   (mode 0600) and reused, like the other secrets (web/config.py).
 """
@@ -31,9 +36,10 @@ from flask_login import current_user
 from py_vapid import Vapid, b64urlencode
 from pywebpush import WebPushException, webpush
 
+from models.db import begin_write
 from models.push import (
-    NoticeKind, PushSubscription, queue_due_reminders, remove_expired, subscribe, subscriptions_of,
-    take_committed, unsubscribe)
+    DEFAULT_PUSH_HOSTS, NoticeKind, PushSubscription, is_push_service_endpoint, push_hosts, queue_due_reminders,
+    remove_expired, subscribe, subscriptions_of, take_committed, unsubscribe)
 from models.requests import RequestStatus, SpendRequest
 from models.rules import RuleViolation
 from models.teams import CostCategory, Team
@@ -41,6 +47,7 @@ from web.access import signed_in_member
 from web.bounds import json_object
 from web.database import db
 from web.i18n import category_name, format_cents, select_locale
+from web.push_network import AddressRefused, push_session
 
 bp = Blueprint("push", __name__, url_prefix="/meldingen")
 log = logging.getLogger("teambudget.push")
@@ -57,6 +64,10 @@ def init_app(app):
     app.config.setdefault("PUSH_TIMEOUT_SECONDS", float(os.environ.get("PUSH_TIMEOUT_SECONDS", 5)))
     #: tests push to a stub on loopback over plain HTTP; real push services are HTTPS
     app.config.setdefault("PUSH_ALLOW_INSECURE_ENDPOINTS", False)
+    app.config.setdefault("PUSH_ALLOWED_HOSTS", os.environ.get("PUSH_ALLOWED_HOSTS") or DEFAULT_PUSH_HOSTS)
+    app.config["PUSH_ALLOWED_HOSTS"] = push_hosts(app.config["PUSH_ALLOWED_HOSTS"])
+    #: tests only (the stub listens on loopback): skip the check that a push host's address is public
+    app.config.setdefault("PUSH_ALLOW_PRIVATE_ADDRESSES", False)
     app.extensions["push"] = Sender(app)
     app.teardown_request(send_committed)
     app.cli.add_command(send_reminders_command)
@@ -124,11 +135,12 @@ class Sender:
 
     def send(self, notices):
         """Write and send each notice to every device of its members; remove expired devices."""
-        with self.app.app_context():
+        with self.app.app_context(), push_session(self.app.config["PUSH_ALLOWED_HOSTS"],
+                                                  self.app.config["PUSH_ALLOW_PRIVATE_ADDRESSES"]) as http:
             try:
                 for notice in notices:
                     for subscription, payload in messages(notice):
-                        deliver(subscription, payload)
+                        deliver(subscription, payload, http)
                 db().commit()
             except Exception as error:  # a background thread has no one to report to but the log
                 log.error("push: sending failed (%s)", type(error).__name__)
@@ -181,20 +193,29 @@ def _text(kind, spend_request, team, category):
             _("%(team)s: %(amount)s voor %(category)s.", team=team.name, amount=format_cents(amount), category=what))
 
 
-def deliver(subscription: PushSubscription, payload: str) -> None:
-    """Encrypt and send one message; a subscription the push service no longer knows is removed."""
+def deliver(subscription: PushSubscription, payload: str, http) -> None:
+    """Encrypt and send one message over `http` (web.push_network.push_session); a subscription the
+    push service no longer knows is removed, one that is not a push service's is not contacted."""
     app = current_app._get_current_object()
+    # again here: a row stored before the allow-list existed, or since taken off it, is never contacted
+    if not is_push_service_endpoint(subscription.endpoint, app.config["PUSH_ALLOWED_HOSTS"],
+                                    allow_insecure=app.config["PUSH_ALLOW_INSECURE_ENDPOINTS"]):
+        log.warning("push: subscription %s not sent (not a push service)", subscription.id)
+        return
     info = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
     try:
         webpush(info, payload, vapid_private_key=vapid(app), vapid_claims={"sub": subject(app)},
-                ttl=TTL_SECONDS, timeout=app.config["PUSH_TIMEOUT_SECONDS"])
+                ttl=TTL_SECONDS, timeout=app.config["PUSH_TIMEOUT_SECONDS"], requests_session=http)
     except WebPushException as error:
         status = error.response.status_code if error.response is not None else None
         if status in EXPIRED:
+            begin_write(db())  # this thread's transaction read the devices; SQLite cannot upgrade it
             remove_expired(db(), subscription.id)
             log.info("push: subscription %s expired (%s), removed", subscription.id, status)
         else:
             log.warning("push: subscription %s refused (%s)", subscription.id, status)
+    except AddressRefused:
+        log.warning("push: subscription %s not sent (address refused)", subscription.id)
     except Exception as error:  # timeouts, refused connections, a key the service cannot use
         log.warning("push: subscription %s not reached (%s)", subscription.id, type(error).__name__)
 
@@ -216,9 +237,11 @@ def key():
 @bp.post("/aanmelden")
 def add():
     """Store this device's subscription for the signed-in member."""
+    begin_write(db())
     try:
         subscribe(db(), current_user.id, json_object(), locale=select_locale(),
-                  allow_insecure=current_app.config["PUSH_ALLOW_INSECURE_ENDPOINTS"])
+                  allow_insecure=current_app.config["PUSH_ALLOW_INSECURE_ENDPOINTS"],
+                  allowed_hosts=current_app.config["PUSH_ALLOWED_HOSTS"])
     except RuleViolation as violation:
         db().rollback()
         return jsonify(error=str(violation.message)), 422
@@ -229,6 +252,7 @@ def add():
 @bp.post("/afmelden")
 def remove():
     """Forget this device (the browser unsubscribes itself too)."""
+    begin_write(db())
     endpoint = json_object().get("endpoint")
     removed = unsubscribe(db(), current_user.id, endpoint if isinstance(endpoint, str) else "")
     db().commit()

@@ -17,7 +17,8 @@ from models.push import PushSubscription
 from models.teams import CostCategory, District, Municipality, add_default_cost_categories
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_pwa import controlled
-from tests.http.test_push import Device, post_request_as_requester, sent, stub  # noqa: F401 (stub: a fixture)
+from tests.http.test_push import (  # noqa: F401 (stub: a fixture)
+    STUB_CONFIG, Device, post_request_as_requester, sent, stub)
 from web.push import public_key
 
 FAKE_PUSH_MANAGER = """(device => {
@@ -47,7 +48,7 @@ SHOWN_NOTIFICATIONS = """async () => {
 @pytest.fixture
 def app_config(app_config):
     """Pushes may go to the stub on loopback over plain HTTP."""
-    return {**app_config, "PUSH_ALLOW_INSECURE_ENDPOINTS": True}
+    return {**app_config, **STUB_CONFIG}
 
 
 @pytest.fixture

@@ -18,13 +18,16 @@ from sqlmodel import select
 
 from models.clock import utcnow
 from models.members import active_membership
-from models.push import PushReminder, PushSubscription, take_committed
+from models.push import DEFAULT_PUSH_HOSTS, PushReminder, PushSubscription, take_committed
 from models.requests import SpendRequest, post_request
 from models.teams import CostCategory, District, Municipality, Team, add_default_cost_categories
 from models.votes import cast_vote
 from web.push import public_key
 
 SITUATION = "Moeder van drie kinderen met een uitkering, wacht op bezwaar."
+#: what the push tests open for the stub: plain HTTP on any port, the host localhost, a loopback address
+STUB_CONFIG = {"PUSH_ALLOW_INSECURE_ENDPOINTS": True, "PUSH_ALLOWED_HOSTS": DEFAULT_PUSH_HOSTS + ("localhost",),
+               "PUSH_ALLOW_PRIVATE_ADDRESSES": True}
 FORM = {"amount": "75", "situation": SITUATION, "prevents": "Dat de kinderen zonder eten zitten.", "kind": "gift",
         "household_reference": "DOSSIER-123", "action": "post"}
 
@@ -35,10 +38,10 @@ def b64url(data: bytes) -> str:
 
 
 class PushServiceStub:
-    """A push service on loopback: records every message and answers with `status`."""
+    """A push service on loopback: records every message and answers with `status` and `headers`."""
 
     def __init__(self):
-        self.received, self.status = [], 201
+        self.received, self.status, self.headers = [], 201, {}
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,6 +50,8 @@ class PushServiceStub:
                 stub.received.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
                 self.send_response(stub.status)
                 self.send_header("Content-Length", "0")
+                for name, value in stub.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
 
             def log_message(self, *_args):
@@ -55,7 +60,8 @@ class PushServiceStub:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        # a host name, not 127.0.0.1: an IP address is never a push service's endpoint
+        self.url = f"http://localhost:{self.server.server_port}"
 
     def close(self):
         self.server.shutdown()
@@ -93,7 +99,7 @@ def stub():
 @pytest.fixture
 def app(make_app):
     """The app, allowed to push to the stub over plain HTTP on loopback."""
-    return make_app(PUSH_ALLOW_INSECURE_ENDPOINTS=True, PUSH_TIMEOUT_SECONDS=3)
+    return make_app(**STUB_CONFIG, PUSH_TIMEOUT_SECONDS=3)
 
 
 @pytest.fixture
@@ -274,9 +280,9 @@ def test_device_subscribed_again_belongs_to_whoever_is_signed_in(client, login_a
 
 def test_subscribe_validation_over_http(app, client, login_as, team_world):
     login_as(team_world["members"]["a"])
-    for body in ({}, {"endpoint": "ftp://push.example/x", "keys": {"p256dh": "a", "auth": "b"}},
-                 {"endpoint": "https://push.example/x"},
-                 {"endpoint": "https://push.example/x", "keys": {"p256dh": "<b>", "auth": "b"}}):
+    for body in ({}, {"endpoint": "ftp://fcm.googleapis.com/x", "keys": {"p256dh": "a", "auth": "b"}},
+                 {"endpoint": "https://fcm.googleapis.com/fcm/send/x"},
+                 {"endpoint": "https://fcm.googleapis.com/fcm/send/x", "keys": {"p256dh": "<b>", "auth": "b"}}):
         response = client.post("/meldingen/aanmelden", json=body)
         assert response.status_code == 422, body
         assert "geldige aanmelding" in response.json["error"]
