@@ -25,7 +25,7 @@ from sqlmodel import SQLModel, select
 import models  # noqa: F401  (registers every table)
 from models.audit import AuditEvent
 from models.clock import utcnow
-from models.db import make_engine, make_session
+from models.db import make_engine as make_app_engine, make_session
 from models.ledger import Account, AccountKind, Entry, Posting, account, allocate_annual_budget
 from models.members import Member, Role, active_membership, add_membership, create_member
 from models.requests import (
@@ -85,6 +85,12 @@ class World:
     #: member id -> [(request id, choice)]: the only votes the vote benchmark casts
     vote_plan: dict[int, list[tuple[int, str]]]
     counts: dict[str, int] = field(default_factory=dict)
+
+
+def make_engine(database_url: str):
+    """An engine whose every transaction takes SQLite's write lock first: the dataset is written while the
+    server may be serving, and none of its transactions may turn from reading to writing (models/db.py)."""
+    return make_app_engine(database_url).execution_options(write_lock=True)
 
 
 def reset_database(database_url: str) -> None:
@@ -415,12 +421,16 @@ def prepare_grants(database_url: str, world: World, count: int, secret: str, see
         engine.dispose()
 
 
-def sign_in(database_url: str, member_ids: list[int]) -> list[str]:
-    """One open login session per entry of `member_ids` (a member may sign in on several phones)."""
+def sign_in(database_url: str, member_ids: list[int], ago: timedelta = timedelta(0)) -> list[str]:
+    """One open login session per entry of `member_ids` (a member may sign in on several phones), signed
+    in `ago` (then the first request of each writes its last-seen time, as on a phone used all day)."""
     engine = make_engine(database_url)
     try:
         with make_session(engine) as session:
-            keys = [start_login_session(session, member_id).key for member_id in member_ids]
+            logins = [start_login_session(session, member_id) for member_id in member_ids]
+            for login in logins:
+                login.created_at = login.last_seen_at = utcnow() - ago
+            keys = [login.key for login in logins]
             session.commit()
             return keys
     finally:

@@ -257,12 +257,12 @@ def run(name: str, server: Server, clients: list[Client], action, expected: int,
         except Exception as error:  # a crashed request is reported, not fatal
             status = type(error).__name__
         finished = time.perf_counter()
-        if finished >= boundary:
-            with lock:
+        with lock:
+            if status != expected:  # during the warm-up too: an error is never part of warming up
+                result.errors[status] += 1
+            if finished >= boundary:
                 result.latencies_ms.append((finished - started) * 1000)
                 result.statuses[status] += 1
-                if status != expected:
-                    result.errors[status] += 1
                 done_times.append(finished)
 
     def timed_loop(client):
