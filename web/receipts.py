@@ -109,6 +109,9 @@ def upload():
         if not photos:
             raise RuleViolation(_("Kies een foto van het bonnetje."), field="photo")
         check_photo_count(len(photos))
+        # Decoding takes up to a second a photo: not while holding SQLite's write lock, which every POST
+        # begins with (web/database.py) and every other writer waits for. Nothing is written yet.
+        db().commit()
         cleaned = [clean_receipt_image(photo.read()) for photo in photos]
     except RuleViolation as violation:
         return _panel(422, photo=violation.message)

@@ -260,7 +260,8 @@ PIXEL_BOMBS = [
     ("jpeg 49 Mpx", lambda: declaring("JPEG", 7_000, 7_000), "groot.jpg", "te veel pixels"),
     ("jpeg 10,000 × 5,000", lambda: declaring("JPEG", 10_000, 5_000), "groot.jpg", "te veel pixels"),
     ("webp 36 Mpx", lambda: declaring("WEBP", 6_000, 6_000), "groot.webp", "te veel pixels"),
-    ("webp 9 Mpx, too much to decode", lambda: declaring("WEBP", 3_000, 3_000), "groot.webp", "te groot om om te zetten"),
+    ("webp 9 Mpx, too much to decode", lambda: declaring("WEBP", 3_000, 3_000), "groot.webp",
+     "te groot om om te zetten"),
     ("heic 80 Mpx", lambda: declaring("HEIF", 10_000, 8_000), "groot.heic", "te veel pixels"),
     ("heic 24 Mpx, too much to decode", lambda: declaring("HEIF", 5_712, 4_284), "IMG_0001.HEIC",
      "te groot om om te zetten"),
@@ -282,12 +283,37 @@ def test_an_image_too_large_to_decode_is_refused_from_its_header(app, client, se
 
 
 def test_a_large_jpeg_is_decoded_at_a_reduced_scale(app, client, session, login_as, granted, decoded):
-    """A camera's 6000 × 4000 JPEG (24 Mpx, no JavaScript) is decoded at half size (3000 × 2000) and stored at 1600."""
+    """A camera's 6000 × 4000 JPEG (24 Mpx, no JavaScript) is decoded at half size and stored at 1600."""
     login_as(granted["worker"])
     assert upload(client, granted, jpeg_with_gps(size=(6000, 4000))).status_code == 303
     [receipt] = receipts(session)
     assert (receipt.width, receipt.height) == (1600, 1067)
     assert max(decoded, key=lambda size: size[0] * size[1]) == (3000, 2000)  # a quarter of the pixels, never 24 Mpx
+
+
+@pytest.mark.parametrize("kind, width, height", [
+    ("JPEG", 5_712, 4_284), ("JPEG", 4_000, 3_000), ("HEIF", 4_032, 3_024), ("PNG", 4_000, 3_000),
+    ("WEBP", 2_560, 1_920), ("PNG", 1_290, 2_796)], ids=["iphone 24 Mpx jpeg", "android 12 Mpx jpeg",
+                                                         "iphone 12 Mpx heic", "12 Mpx png", "5 Mpx webp", "screenshot"])
+def test_a_phone_s_default_photo_is_within_the_bounds(kind, width, height):
+    from models.receipt_images import check_dimensions
+    check_dimensions(kind, width, height)  # raises RuleViolation when refused
+
+
+def test_photos_are_decoded_outside_any_database_transaction(app, client, session, login_as, granted, monkeypatch):
+    """Every POST begins with SQLite's write lock: decoding inside it would hold up every vote for seconds."""
+    import web.receipts
+    from web.database import db
+    real_clean, during = web.receipts.clean_receipt_image, []
+
+    def clean(data):
+        during.append(db().in_transaction())
+        return real_clean(data)
+    monkeypatch.setattr(web.receipts, "clean_receipt_image", clean)
+    login_as(granted["worker"])
+    response = client.post(upload_url(granted), content_type="multipart/form-data",
+                           data={"photo": [(io.BytesIO(jpeg_with_gps()), f"{n}.jpg") for n in range(2)]})
+    assert response.status_code == 303 and during == [False, False] and len(receipts(session)) == 2
 
 
 def test_a_failing_transaction_leaves_no_files(app, client, session, login_as, granted, monkeypatch):
