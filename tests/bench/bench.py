@@ -14,7 +14,9 @@ serializer) and measures, with all 20 clients at once:
                gets its entry (a fixed number, each on its own prepared request)
 
 On the smallest dataset it also measures what a phone downloads to open the inbox, cold and warm,
-and Lighthouse's mobile scores (tests/bench/pageweight.py).
+and Lighthouse's mobile scores (tests/bench/pageweight.py). Last, on a small dataset of its own, a
+worker's peak memory and the answers to hostile receipt uploads (tests/bench/hostile_uploads.py;
+`--only hostile-uploads` runs just that).
 
 It prints the figures and the 100k/1k ratios next to the targets of the issue, and never fails on
 them: the exit status is non-zero only when the benchmark itself breaks.
@@ -38,7 +40,7 @@ from flask import session
 from flask_wtf.csrf import generate_csrf
 
 from models import migrate
-from tests.bench import dataset, pageweight
+from tests.bench import dataset, hostile_uploads, pageweight
 from tests.bench.load import Client, DatabaseCpu, Server, run
 
 #: endpoint -> (label, target CPU ms per request or None)
@@ -67,6 +69,8 @@ def parse_args(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, server logs)")
     parser.add_argument("--no-page-weight", action="store_true", help="skip the inbox's page weight and Lighthouse")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip Lighthouse (page weight still measured)")
+    parser.add_argument("--no-hostile-uploads", action="store_true", help="skip the hostile receipt uploads")
+    parser.add_argument("--only", choices=["hostile-uploads"], help="run only this phase")
     return parser.parse_args(argv)
 
 
@@ -288,14 +292,17 @@ def main(argv=None):
                 "RATELIMIT_SIGN_IN": "1000000 per minute", "RATELIMIT_INVITE": "1000000 per minute"}
     by_size = {}
     try:
-        for size in sizes:
+        for size in sizes if not args.only else []:
             print(f"\n   building ~{size:,} ledger entries and measuring …", flush=True)
             by_size[size] = bench_size(size, args, workdir, env_base)
             print_size(size, *by_size[size])
             if "page_weight" in by_size[size][1]:
                 pageweight.print_page_weight(by_size[size][1]["page_weight"], by_size[size][1]["origin"])
-        if len(sizes) > 1:
+        if len(sizes) > 1 and not args.only:
             print_ratios(sizes, by_size)
+        if not args.no_hostile_uploads:  # tests/bench/hostile_uploads.py
+            print("\n   measuring hostile receipt uploads …", flush=True)
+            hostile_uploads.print_result(hostile_uploads.measure(args, workdir, env_base, sign_in_clients))
         print("\n   Targets (from the issue): inbox ≤ 10 ms CPU/request, vote ≤ 5 ms, 100k/1k ratio ≤ 1.3; inbox "
               "cold load ≤ 60 KB in ≤ 6 requests, warm navigation 1 request; Lighthouse mobile performance ≥ 95, "
               "accessibility 100, best practices 100. Figures only: this never fails on them.")
