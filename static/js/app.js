@@ -349,10 +349,16 @@
   });
   // Back online: a kept copy or the offline page is replaced by the real page. "online" only says a
   // network is up (and fires spuriously while a navigation starts), so reload once the server answers.
+  // One reload, however many "online" events come before it starts.
+  var reloadingForNetwork = false;
   window.addEventListener("online", function () {
-    if (!showingKeptCopy() && !document.querySelector("[data-offline-page]")) return;
+    if (reloadingForNetwork || (!showingKeptCopy() && !document.querySelector("[data-offline-page]"))) return;
     fetch(document.querySelector('link[rel="manifest"]').href, { method: "HEAD", cache: "no-store" })
-      .then(function (response) { if (response.ok) window.location.reload(); }, function () {});
+      .then(function (response) {
+        if (!response.ok || reloadingForNetwork) return;
+        reloadingForNetwork = true;
+        window.location.reload();
+      }, function () {});
   });
 
   document.addEventListener("click", function (event) {

@@ -104,7 +104,15 @@
     });
   }
 
-  function sync() { return oneAtATime(sendAll).catch(function () {}); }
+  // Each finished run is counted on the page (<html data-outbox-runs>): a sign that nothing more is on its
+  // way, for whoever must know that a run found nothing to send (the browser tests).
+  var runs = 0;
+  function sync() {
+    return oneAtATime(sendAll).catch(function () {}).then(function () {
+      runs += 1;
+      if (scope.document) scope.document.documentElement.dataset.outboxRuns = String(runs);
+    });
+  }
 
   async function freshToken() {
     var response;

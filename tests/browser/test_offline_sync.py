@@ -21,7 +21,7 @@ from models.sign_in import start_login_session
 from models.votes import Vote
 from tests.browser.conftest import swipe
 from tests.browser.test_accessibility import assert_accessible
-from tests.browser.test_pwa import controlled, kept_online, offline_on
+from tests.browser.test_pwa import back_online, controlled, kept_online, offline_on
 from tests.http.test_receipts import grant
 
 #: never creates the database: an empty one made here (version 1, no stores) would break the page's outbox.
@@ -96,12 +96,16 @@ def _fill_request(page):
     page.get_by_label("Kenmerk van het huishouden").fill("D-2026-0042")
 
 
-def _back_online(page):
-    page.context.set_offline(False)
-    try:
-        page.evaluate("() => dispatchEvent(new Event('online'))")
-    except PlaywrightError:  # Chromium fired it itself, and app.js reloaded the kept copy
-        pass
+def _outbox_runs(page):
+    """How many outbox runs this page has finished (outbox.js counts them on <html data-outbox-runs>)."""
+    return int(page.evaluate("() => document.documentElement.dataset.outboxRuns || '0'"))
+
+
+def _after_next_outbox_run(page, action):
+    """Do `action`, then wait until the page's outbox has finished a run that started after it."""
+    before = _outbox_runs(page)
+    action()
+    page.wait_for_function("n => Number(document.documentElement.dataset.outboxRuns || 0) > n", arg=before)
 
 
 def offline_on_a_granted_request(signed_in_phone, session, make_team, make_member):
@@ -143,12 +147,12 @@ def test_draft_made_offline_survives_closing_and_syncs_exactly_once(signed_in_ph
     expect(page.get_by_role("link", name="Uitbak (1)")).to_be_visible()
     assert _count(session, SpendRequest) == 0
 
-    _back_online(page)
+    back_online(page)
     _wait_for(lambda: _count(session, SpendRequest) == 1)
     _outbox_becomes(page, [])
     page.goto(form_url)  # app start: a sync that finds nothing more to send
     expect(page.get_by_label("Bedrag in euro")).to_have_value("")
-    page.wait_for_timeout(500)
+    page.wait_for_function("() => Number(document.documentElement.dataset.outboxRuns || 0) > 0")
     assert _count(session, SpendRequest, SpendRequest.status == RequestStatus.OPEN) == 1
     assert _count(session, ClientOperation) == 1
 
@@ -172,7 +176,7 @@ def test_a_browser_without_random_uuid_still_queues_with_a_uuid(signed_in_phone,
     _fill_request(page)
     page.get_by_role("button", name="Versturen naar het team").click()
     expect(page.get_by_role("status").filter(has_text="Bewaard op deze telefoon")).to_be_visible()
-    _back_online(page)
+    back_online(page)
     _wait_for(lambda: _count(session, SpendRequest, SpendRequest.status == RequestStatus.OPEN) == 1)
     [operation] = session.exec(select(ClientOperation)).all()
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", operation.client_uuid)
@@ -229,7 +233,7 @@ def test_vote_queued_offline_on_a_request_decided_meanwhile_shows_the_conflict(
 
     withdraw_request(session, session.get(SpendRequest, spend_request.id), members["noor"].id)  # meanwhile
     session.commit()
-    _back_online(page)
+    back_online(page)
     _outbox_becomes(page, ["conflict"])
     item = _outbox_item(page, "Over deze aanvraag is al besloten.")
     expect(item).to_be_visible()
@@ -307,13 +311,13 @@ def test_on_a_shared_phone_a_queued_vote_waits_for_its_own_member(signed_in_phon
     _outbox_becomes(page, ["waiting"])
 
     _sign_in_on(page, live_server, session, members["bram"])  # Anna's session ended; Bram signs in on her phone
-    _back_online(page)
+    back_online(page)
     _outbox_becomes(page, ["other_account"])
     item = _outbox_item(page, "Van een ander account")
     expect(item).to_contain_text("Log in als die persoon om te versturen, of gooi het weg.")
     expect(item).to_contain_text("Niet verstuurd: van een ander account")
-    page.get_by_role("button", name="Nu versturen").click()  # Bram may press it: it still waits for Anna
-    page.wait_for_timeout(300)
+    # Bram may press it: it still waits for Anna
+    _after_next_outbox_run(page, page.get_by_role("button", name="Nu versturen").click)
     assert _outbox_states(page) == ["other_account"]
     assert _count(session, Vote) == 0
     expect(item.get_by_role("heading")).to_have_text("Stem: € 75,00 · Boodschappen en leefgeld")
@@ -374,7 +378,7 @@ def test_ticked_alternatives_survive_an_offline_restore_and_are_sent(signed_in_p
     page.get_by_role("button", name="Versturen naar het team").click()
     _outbox_becomes(page, ["waiting"])
 
-    _back_online(page)
+    back_online(page)
     _wait_for(lambda: _count(session, SpendRequest) == 1)
     assert session.exec(select(SpendRequest)).one().alternatives_checked == ["Voedselbank"]
 
@@ -386,7 +390,7 @@ def test_sign_out_counts_a_photo_waiting_in_the_outbox_then_leaves_nothing(signe
                                            "buffer": b"geen foto, maar tekst " * 50}])
     _outbox_becomes(page, ["waiting"])
 
-    _back_online(page)  # sent, and refused: the refusal stays on the item
+    back_online(page)  # sent, and refused: the refusal stays on the item
     _outbox_becomes(page, ["conflict"])
     item = _outbox_item(page, "Foto van een bonnetje")
     expect(item).to_contain_text("Dit is geen foto")

@@ -70,7 +70,10 @@ def registration_id(page):
     cdp.on("ServiceWorker.workerRegistrationUpdated",
            lambda event: found.extend(r["registrationId"] for r in event["registrations"] if not r["isDeleted"]))
     cdp.send("ServiceWorker.enable")
-    page.wait_for_timeout(200)
+    for _attempt in range(100):  # until Chromium reports the registration (it does so once enabled)
+        if found:
+            break
+        page.wait_for_timeout(50)
     return cdp, found[0]
 
 
@@ -159,9 +162,10 @@ def test_a_cancelled_sign_out_keeps_pushes_and_a_confirmed_one_stops_them(signed
                   " {owner: 'someone-else'})")
     sign_out = page.locator("[data-sign-out] button")
 
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    sign_out.click()
-    page.wait_for_timeout(500)
+    with page.expect_event("dialog") as asked:
+        sign_out.click()
+    asked.value.dismiss()
+    page.evaluate("() => new Promise(resolve => setTimeout(resolve))")  # what follows the answer has run
     assert page.evaluate("() => localStorage.getItem('fake-push')") == "1"  # still subscribed
     assert unsubscribed == []
     expect(page.get_by_role("checkbox", name="Meldingen aan")).to_be_checked()

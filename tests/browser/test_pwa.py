@@ -6,7 +6,7 @@ page again before going offline.
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Error as PlaywrightError, expect
 
 from models.teams import Team
 from tests.browser.test_accessibility import LANGUAGES, assert_accessible
@@ -44,6 +44,26 @@ def offline_on(page, url):
     kept_online(page, url)
     page.context.set_offline(True)
     page.reload()
+
+
+KEPT_OR_OFFLINE_PAGE = "() => !!document.querySelector('[data-offline-banner]:not([hidden]), [data-offline-page]')"
+
+
+def back_online(page):
+    """The phone finds its network again. A kept copy or the offline page then reloads itself (app.js): wait
+    for that real page, so nothing the test does next (a goto, a click) races the app's own navigation."""
+    def network_returns():
+        page.context.set_offline(False)
+        try:
+            page.evaluate("() => dispatchEvent(new Event('online'))")
+        except PlaywrightError:  # Chromium fired it itself, and app.js is already reloading
+            pass
+    if not page.evaluate(KEPT_OR_OFFLINE_PAGE):
+        network_returns()
+        return
+    with page.expect_navigation():
+        network_returns()
+    assert not page.evaluate(KEPT_OR_OFFLINE_PAGE)
 
 
 @pytest.fixture
@@ -119,8 +139,7 @@ def test_offline_reload_shows_the_kept_page_with_a_banner(lang, signed_in_phone,
     expect(page.get_by_text("Noor")).to_have_count(0)
     assert_accessible(page, lang, "offline page")
 
-    page.context.set_offline(False)  # back online, the real page replaces the offline page by itself
-    page.evaluate("() => dispatchEvent(new Event('online'))")  # Playwright's emulation does not fire it here
+    back_online(page)  # the real page replaces the offline page by itself
     expect(page.locator("[data-offline-page]")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile("Uitloggen|Log out"))).to_be_visible()
 

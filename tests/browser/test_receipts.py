@@ -9,8 +9,9 @@ from sqlmodel import select
 
 from models.receipts import Receipt
 from tests.browser.test_accessibility import assert_accessible
+from tests.browser.test_pwa import back_online
 from tests.browser.test_offline_sync import (
-    OUTBOX_ITEMS, _back_online, _outbox_becomes, offline_on_a_granted_request)
+    OUTBOX_ITEMS, _outbox_becomes, offline_on_a_granted_request)
 from tests.http.test_receipts import GPS_IFD, grant
 
 
@@ -100,7 +101,7 @@ def test_a_non_image_chosen_on_the_phone_is_refused_with_a_message(live_server, 
 OUTBOX_IDS = OUTBOX_ITEMS.replace("item => item.state", "item => item.id")
 
 
-def test_a_photo_taken_offline_waits_in_the_outbox_and_is_stored_once_when_back_online(
+def test_a_photo_taken_offline_waits_in_the_outbox_and_is_stored_once_whenback_online(
         live_server, signed_in_phone, session, make_team, make_member):
     app, _origin = live_server
     team, page = offline_on_a_granted_request(signed_in_phone, session, make_team, make_member)
@@ -118,7 +119,7 @@ def test_a_photo_taken_offline_waits_in_the_outbox_and_is_stored_once_when_back_
     session.expire_all()
     assert session.exec(select(Receipt)).first() is None
 
-    _back_online(page)
+    back_online(page)
     _outbox_becomes(page, [])
     expect(page.get_by_text("De uitbak is leeg")).to_be_visible()
     session.expire_all()
