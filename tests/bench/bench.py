@@ -13,6 +13,11 @@ serializer) and measures, with all 20 clients at once:
   vote→grant   the same POST where the vote completes the quorum: the request is granted and the ledger
                gets its entry (a fixed number, each on its own prepared request)
 
+Every client is signed in more than the login session's touch interval before it is measured, as a phone
+used all day is, so its first request also writes its session; and a last phase ("aged sessions") has
+fresh such phones vote and poll at once and prints how many answers were a 5xx or none (it must be 0: on
+SQLite that write once failed with "database is locked").
+
 On the smallest dataset it also measures what a phone downloads to open the inbox, cold and warm,
 and Lighthouse's mobile scores (tests/bench/pageweight.py). Last, on a small dataset of its own, a
 worker's peak memory and the answers to hostile receipt uploads (tests/bench/hostile_uploads.py;
@@ -33,6 +38,7 @@ import tempfile
 import time
 import uuid
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -40,6 +46,7 @@ from flask import session
 from flask_wtf.csrf import generate_csrf
 
 from models import migrate
+from models.sign_in import TOUCH_INTERVAL
 from tests.bench import dataset, hostile_uploads, pageweight
 from tests.bench.load import Client, DatabaseCpu, Server, run
 
@@ -51,6 +58,8 @@ SCENARIOS = {
     "grant": ("POST …/<rid>/stem  (vote→grant)", 5.0),
 }
 RATIO_TARGET = 1.3
+SIGNED_IN_AGO = TOUCH_INTERVAL + timedelta(seconds=30)
+AGED_ROUNDS = 3
 
 
 def parse_args(argv=None):
@@ -80,8 +89,10 @@ def label(size: int) -> str:
 
 
 def sign_in_clients(app, server, database_url, member_ids):
-    """A signed-in client per member id, as `web.security.sign_in` would have left the cookie."""
-    keys = dataset.sign_in(database_url, member_ids)
+    """A signed-in client per member id, as `web.security.sign_in` would have left the cookie, signed in
+    longer ago than the login session's touch interval: like a phone used all day, the first request of
+    each writes its last-seen time beside everyone else's work (issue 9: that write once failed on SQLite)."""
+    keys = dataset.sign_in(database_url, member_ids, ago=SIGNED_IN_AGO)
     serializer = app.session_interface.get_signing_serializer(app)
     clients = []
     for member_id, key in zip(member_ids, keys):
@@ -184,6 +195,7 @@ def bench_size(size, args, workdir, env_base):
             database=database)
         info["granted"] = len(grant_ids) - dataset.still_open(database_url, grant_ids)
         info["grant_requests"] = len(grant_ids)
+        info["aged"] = aged_sessions(app, server, database_url, world, team, args)
         if size == min(int(n.replace("_", "")) for n in args.sizes.split(",")) and not args.no_page_weight:
             print("   measuring the inbox's page weight and Lighthouse scores …", flush=True)
             info["page_weight"] = pageweight.measure(server.origin, team, readers[0].cookie,
@@ -198,6 +210,41 @@ def bench_size(size, args, workdir, env_base):
         app.extensions["engine"].dispose()
         if database:
             database.close()
+
+
+def aged_sessions(app, server, database_url, world, team, args):
+    """Votes and live polls at once from phones all signed in more than a touch interval ago, so every
+    first request also writes its session; every answer counts, none is a warm-up. Returns (requests,
+    unexpected answers)."""
+    requests, errors = 0, {}
+    for _round in range(AGED_ROUNDS):  # each round signs in anew: every client's first request touches again
+        voters = sign_in_clients(app, server, database_url,
+                                 [world.voter_ids[i % len(world.voter_ids)] for i in range(args.clients)])
+        pollers = sign_in_clients(app, server, database_url,
+                                  [world.member_ids[i % len(world.member_ids)] for i in range(args.clients)])
+        try:
+            plans = {id(c): world.vote_plan[c.member_id] for c in voters}
+
+            def vote_or_poll(client, n):
+                if id(client) in plans:
+                    request_id, choice = plans[id(client)][n % len(plans[id(client)])]
+                    return client.request("POST", f"{team}/aanvragen/{request_id}/stem", vote_body(client, choice),
+                                          write_headers(client))
+                return client.request("GET", f"{team}/live", headers={"HX-Request": "true"})
+            result = run("aged", server, voters + pollers, vote_or_poll, 200,
+                         work=[list(range(4))] * (len(voters) + len(pollers)))
+        finally:
+            for client in voters + pollers:
+                client.close()
+        requests += result.count
+        for status, count in result.errors.items():
+            errors[status] = errors.get(status, 0) + count
+    return requests, errors
+
+
+def server_errors(errors: dict) -> int:
+    """How many answers were a 5xx or no answer at all (a refused vote, 4xx, is the app speaking)."""
+    return sum(count for status, count in errors.items() if not isinstance(status, int) or status >= 500)
 
 
 def fmt(value, digits=1):
@@ -229,6 +276,10 @@ def print_size(size, results, info):
             print(f"   ! {key}: unexpected answers {dict(result.errors)} of {result.count}")
         if result.workers_restarted:
             print(f"   ! {key}: a gunicorn worker was replaced during the run; its CPU time is missing")
+    aged_requests, aged_errors = info["aged"]
+    print(f"   aged sessions: {aged_requests:,} votes and live polls at once, every phone signed in more than "
+          f"{TOUCH_INTERVAL.seconds} s ago: {server_errors(aged_errors)} errors (5xx or none)"
+          + (f"; all answers other than 200: {aged_errors}" if aged_errors else ""))
     open_after = info["open_after_votes"]
     if open_after != dataset.OPEN_REQUESTS:
         print(f"   ! the vote run decided {dataset.OPEN_REQUESTS - open_after} request(s): it should decide none")
