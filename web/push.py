@@ -264,6 +264,7 @@ def remove():
 def send_reminders_command():
     """Remind members of open requests still waiting for their vote (each member and request once)."""
     failed_teams = {}
+    begin_write(db())  # cron runs it beside the app: on SQLite it writes under the write lock from the start
     count = queue_due_reminders(db(), failed_teams=failed_teams)
     db().commit()
     sender = current_app.extensions["push"]
