@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import click
 from cryptography.hazmat.primitives import serialization
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify
 from flask.cli import with_appcontext
 from flask_babel import force_locale, gettext as _
 from flask_login import current_user
