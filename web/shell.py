@@ -1,4 +1,11 @@
-"""The shell around everything: the home page per role, the language switch, the accessibility statement."""
+"""The shell around everything: the home page per role, the language switch, the accessibility statement.
+
+URL table:
+  GET  /                    home: to the sign-in page, the coordinator's overview, the only team, or a choice
+  GET  /teams               the teams the member belongs to (signed in)
+  GET  /toegankelijkheid    the accessibility statement (public)
+  POST /taal                remember the chosen language, back to the page the member was on (public)
+"""
 from collections.abc import Sequence
 from functools import cached_property
 
