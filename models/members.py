@@ -24,7 +24,7 @@ DISPLAY_NAME_MAX = 60
 
 
 class Role(StrEnum):
-    """The roles of DOMAIN.md."""
+    """The roles of docs/domain.md."""
 
     WORKER = "worker"
     INCOME_CONSULTANT = "income_consultant"

@@ -1,7 +1,7 @@
 """The demo municipality that `make run` creates on first run.
 
 Two districts, three teams of twelve members covering every role, a budget year with an annual
-budget per team, and the cost categories of DOMAIN.md. Names are invented workers' names: no
+budget per team, and the cost categories of docs/domain.md. Names are invented workers' names: no
 client data exists in the demo.
 """
 from datetime import date
@@ -24,7 +24,7 @@ _TEAMS = [
     ("Noord", "Team Noord-West", 300_000),
     ("Zuid", "Team Zuid", 200_000),
 ]
-#: one team's roles: every role of DOMAIN.md, with workers making up the rest of twelve
+#: one team's roles: every role of docs/domain.md, with workers making up the rest of twelve
 _ROLES = [Role.WORKER] * 6 + [Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER,
                               Role.TEAM_LEADER, Role.OBSERVER, Role.WORKER]
 _FIRST_NAMES = ["Anna", "Bram", "Chantal", "Dewi", "Emre", "Fleur", "Gijs", "Hanna", "Ilias", "Joke",

@@ -23,7 +23,7 @@ DEFAULT_ESCALATION_THRESHOLD_CENTS = 25_000
 DEFAULT_REQUEST_EXPIRY_HOURS = 72
 DEFAULT_REMINDER_AFTER_HOURS = 4
 
-#: The cost categories of DOMAIN.md, as (code, Dutch name, English name).
+#: The cost categories of docs/domain.md, as (code, Dutch name, English name).
 DEFAULT_COST_CATEGORIES = [
     ("groceries", "Boodschappen en leefgeld", "Groceries and living money"),
     ("housing", "Huur en wonen", "Rent and housing"),
@@ -161,7 +161,7 @@ def annual_budget_cents(session: Session, team: Team, budget_year: BudgetYear | 
 
 
 def add_default_cost_categories(session: Session, municipality: Municipality) -> None:
-    """Give a municipality the cost categories of DOMAIN.md."""
+    """Give a municipality the cost categories of docs/domain.md."""
     for position, (code, name_nl, name_en) in enumerate(DEFAULT_COST_CATEGORIES):
         session.add(CostCategory(municipality_id=municipality.id, code=code, name_nl=name_nl,
                                  name_en=name_en, position=position))
