@@ -1,5 +1,7 @@
 """Load batches: the coordinator's bank order of top-ups and card loads, and its ledger entries.
 
+The tables (LoadBatch, BatchLine) are models.batch_lines', so models.cards needs no import of this module.
+
 Invariants:
 - A municipality has at most one open (not executed) batch, so what was checked when a batch was made
   still holds when it is executed: per team, bank + top-ups stays within the account cap, top-ups stay
@@ -12,59 +14,17 @@ Invariants:
 - References in the file are anonymous: "TB-<team>-<request>" for a load, "TB-<team>-OPW<batch>" for a
   top-up; never a name, a household or a card number.
 """
-from datetime import datetime
-from enum import StrEnum
-
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Text, update
-from sqlmodel import Field, Session, SQLModel, func, select
+from sqlalchemy import update
+from sqlmodel import Session, select
 
+from models.batch_lines import BatchLine, LineKind, LoadBatch
 from models.cards import Card, CardState, mark_loaded, transition
 from models.clock import utcnow
 from models.ledger import Account, AccountKind, balance_cents, load_onto_card, top_up
 from models.requests import SpendRequest
 from models.rules import RuleViolation
 from models.teams import District, Team, current_budget_year
-
-
-class LineKind(StrEnum):
-    """What a batch line does."""
-
-    TOP_UP = "top_up"
-    LOAD = "load"
-
-
-class LoadBatch(SQLModel, table=True):
-    """One bank order of a municipality's foundation."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
-    created_by_id: int = Field(foreign_key="member.id")
-    created_at: datetime = Field(default_factory=utcnow)
-    #: set by the first download; from then on the batch is frozen
-    downloaded_at: datetime | None = None
-    #: the pain.001 file as first downloaded, returned again on every later download
-    sepa_xml: str | None = Field(default=None, sa_type=Text)
-    executed_at: datetime | None = None
-    executed_by_id: int | None = Field(default=None, foreign_key="member.id")
-
-
-class BatchLine(SQLModel, table=True):
-    """One transfer in a batch: a top-up of a team account, or the load of one card."""
-
-    __table_args__ = (CheckConstraint("amount_cents > 0", name="batchline_amount_positive"),)
-    id: int | None = Field(default=None, primary_key=True)
-    batch_id: int = Field(foreign_key="loadbatch.id", index=True)
-    team_id: int = Field(foreign_key="team.id", index=True)
-    kind: str = Field(max_length=10)
-    amount_cents: int
-    budget_year_id: int = Field(foreign_key="budgetyear.id")
-    card_id: int | None = Field(default=None, foreign_key="card.id", index=True)
-    request_id: int | None = Field(default=None, foreign_key="spendrequest.id")
-    #: the remittance information: anonymous
-    reference: str = Field(max_length=60)
-    #: the ledger entry posted when the batch was executed
-    entry_id: int | None = Field(default=None, foreign_key="entry.id")
 
 
 def open_batch(session: Session, municipality_id: int) -> LoadBatch | None:
@@ -77,14 +37,6 @@ def lines_of(session: Session, batch_id: int) -> list[BatchLine]:
     """A batch's lines: top-ups first, then loads."""
     lines = session.exec(select(BatchLine).where(BatchLine.batch_id == batch_id).order_by(BatchLine.id)).all()
     return sorted(lines, key=lambda line: (line.kind != LineKind.TOP_UP, line.id))
-
-
-def pending_top_ups_cents(session: Session, team_id: int) -> int:
-    """Top-ups of the team in a batch that is not executed yet."""
-    return int(session.exec(select(func.coalesce(func.sum(BatchLine.amount_cents), 0))
-                            .join(LoadBatch, LoadBatch.id == BatchLine.batch_id)
-                            .where(BatchLine.team_id == team_id, BatchLine.kind == LineKind.TOP_UP,
-                                   LoadBatch.executed_at.is_(None))).one())
 
 
 def waiting_loads(session: Session, team_ids: list[int]) -> dict[int, list[tuple[Card, SpendRequest]]]:

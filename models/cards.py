@@ -22,7 +22,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from models.audit import EVENT_LABELS, record
 from models.clock import utcnow
 from models.requests import RequestStatus, SpendRequest
-from models.rules import RuleViolation
+from models.rules import RuleViolation, step
 from models.teams import Team
 
 
@@ -104,9 +104,7 @@ class Card(SQLModel, table=True):
 
 def transition(session: Session, card: Card, action: str, *, actor_id: int | None, **detail) -> None:
     """Move the card along the table and audit it, or RuleViolation when that is not a step from here."""
-    target = TRANSITIONS.get((CardState(card.state), action))
-    if target is None:
-        raise RuleViolation(_l("Dat kan niet met deze kaart."))
+    target = step(TRANSITIONS, CardState(card.state), action, refusal=_l("Dat kan niet met deze kaart."))
     card.state = target
     session.add(card)
     record(session, team_id=card.team_id, request_id=card.request_id, actor_id=actor_id,
@@ -219,7 +217,7 @@ def mark_spent(session: Session, card: Card, *, actor_id: int) -> None:
 
 def return_card(session: Session, card: Card, remaining_cents: int, *, actor_id: int) -> None:
     """The card came back: what is left goes back to the team account, the rest counts as spent."""
-    from models.batches import pending_top_ups_cents
+    from models.batch_lines import pending_top_ups_cents
     from models.ledger import settle_card
 
     team = session.get(Team, card.team_id)

@@ -25,31 +25,9 @@ from models.clock import utcnow
 from models.ledger import AccountKind, account, balance_cents, lock_for_money, post_entry
 from models.members import Membership, Role
 from models.push import notify_decided
-from models.requests import RequestKind, RequestStatus, SpendRequest
-from models.rules import RuleViolation
+from models.requests import RequestKind, RequestStatus, SpendRequest, transition
 from models.teams import District, Team
 from models.votes import APPROVING, Vote, VoteChoice, standing_stop
-
-S = RequestStatus
-TRANSITIONS = {
-    (S.DRAFT, "post"): S.OPEN,
-    (S.DRAFT, "discard"): S.WITHDRAWN,
-    (S.OPEN, "grant"): S.GRANTED,
-    (S.OPEN, "reject"): S.REJECTED,
-    (S.OPEN, "solve"): S.SOLVED,
-    (S.OPEN, "withdraw"): S.WITHDRAWN,
-    (S.OPEN, "expire"): S.EXPIRED,
-}
-FINAL_STATUSES = {S.GRANTED, S.REJECTED, S.SOLVED, S.WITHDRAWN, S.EXPIRED}
-
-
-def transition(request: SpendRequest, action: str) -> None:
-    """Move the request along the table, or RuleViolation when that is not a step from here."""
-    target = TRANSITIONS.get((RequestStatus(request.status), action))
-    if target is None:
-        raise RuleViolation(_l("Dat kan niet meer bij deze aanvraag."))
-    request.status = target
-
 
 @dataclass
 class Tally:

@@ -7,7 +7,8 @@ Invariants:
   cap, a cost category of the team's municipality, a budget year covering today, and text without
   personal data (models.privacy). Comments are checked the same way.
 - Only the requester edits, posts or withdraws their request; team leaders and observers do not request.
-- Status changes go through the transition table in models.decisions; every change is audited.
+- Status changes only along TRANSITIONS (beside RequestStatus, here); anything else raises
+  RuleViolation. Every change is audited.
 """
 import hashlib
 import hmac
@@ -25,7 +26,7 @@ from models.members import Membership, Role
 from models.bounds import parse_id
 from models.money import parse_amount
 from models.privacy import check_no_personal_data
-from models.rules import RuleViolation
+from models.rules import RuleViolation, step
 from models.teams import CostCategory, District, Team, current_budget_year
 
 TEXT_MAX = 2000
@@ -61,6 +62,18 @@ STATUS_LABELS = {
     RequestStatus.EXPIRED: _l("verlopen"),
 }
 KIND_LABELS = {RequestKind.GIFT: _l("gift"), RequestKind.LOAN: _l("lening")}
+
+S = RequestStatus
+TRANSITIONS = {
+    (S.DRAFT, "post"): S.OPEN,
+    (S.DRAFT, "discard"): S.WITHDRAWN,
+    (S.OPEN, "grant"): S.GRANTED,
+    (S.OPEN, "reject"): S.REJECTED,
+    (S.OPEN, "solve"): S.SOLVED,
+    (S.OPEN, "withdraw"): S.WITHDRAWN,
+    (S.OPEN, "expire"): S.EXPIRED,
+}
+FINAL_STATUSES = {S.GRANTED, S.REJECTED, S.SOLVED, S.WITHDRAWN, S.EXPIRED}
 
 #: alternatives (voorliggende voorzieningen) a worker can tick as checked, per cost category code
 ALTERNATIVES = {
@@ -127,6 +140,12 @@ class SpendRequest(SQLModel, table=True):
         if self.posted_at and self.decided_at:
             return int((self.decided_at - self.posted_at).total_seconds())
         return None
+
+
+def transition(request: SpendRequest, action: str) -> None:
+    """Move the request along the table, or RuleViolation when that is not a step from here."""
+    request.status = step(TRANSITIONS, RequestStatus(request.status), action,
+                          refusal=_l("Dat kan niet meer bij deze aanvraag."))
 
 
 class Comment(SQLModel, table=True):
@@ -212,7 +231,6 @@ def _category(session: Session, team: Team, category_id) -> CostCategory | None:
 
 def post_request(session: Session, request: SpendRequest, team: Team, member_id: int) -> SpendRequest:
     """Send a complete draft to the team, after checking it for personal data."""
-    from models.decisions import transition
     from models.push import notify_posted
 
     if request.requester_id != member_id:
@@ -247,8 +265,6 @@ def post_request(session: Session, request: SpendRequest, team: Team, member_id:
 
 def withdraw_request(session: Session, request: SpendRequest, member_id: int) -> None:
     """The requester takes back a draft or an open request."""
-    from models.decisions import transition
-
     if request.requester_id != member_id:
         raise RuleViolation(_l("Alleen de aanvrager kan de aanvraag intrekken."))
     transition(request, "withdraw" if request.status == RequestStatus.OPEN else "discard")

@@ -9,3 +9,12 @@ class RuleViolation(Exception):
         self.message = message
         #: the form field the message belongs beside, or None for the form as a whole
         self.field = field
+
+
+def step(table: dict, state, action: str, *, refusal):
+    """The state that `action` leads to from `state` in a transition table {(state, action): target},
+    or RuleViolation(refusal) when the table has no such step (requests and cards both go through here)."""
+    target = table.get((state, action))
+    if target is None:
+        raise RuleViolation(refusal)
+    return target

@@ -28,13 +28,14 @@ from sqlmodel import SQLModel, func, select
 
 from models.audit import AuditEvent
 from models.db import begin_write, make_engine, make_session
-from models.decisions import FINAL_STATUSES, decide, expire_overdue, redecide_open_requests
+from models.decisions import decide, expire_overdue, redecide_open_requests
 from models.ledger import Account, AccountKind, Posting, allocate_annual_budget, lock_for_money
 from models.members import (
     NON_VOTING_ROLES, TEAM_ROLES, Member, Membership, Role, active_membership, add_membership, change_role,
     create_member, end_membership)
 from models.money import cents_to_input
-from models.requests import DraftInput, RequestStatus, SpendRequest, post_request, save_draft, withdraw_request
+from models.requests import (
+    FINAL_STATUSES, DraftInput, RequestStatus, SpendRequest, post_request, save_draft, withdraw_request)
 from models.rules import RuleViolation
 from models.teams import (
     BudgetYear, CostCategory, District, Municipality, Team, TeamBudget, add_default_cost_categories,

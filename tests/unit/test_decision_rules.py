@@ -10,15 +10,15 @@ from sqlmodel import func, select
 
 from models.audit import AuditEvent, timeline
 from models.clock import utcnow
-from models.decisions import (
-    FINAL_STATUSES, TRANSITIONS, decide, expire_overdue, redecide_open_requests, tally, transition)
+from models.decisions import decide, expire_overdue, redecide_open_requests, tally
 from models.ledger import (
     Account, AccountKind, Entry, Posting, account, accounts_out_of_balance, allocate_annual_budget, balance_cents,
     post_entry, reverse_entry)
 from models.members import active_membership, change_role, end_membership
 from models.money import cents_to_input
 from models.requests import (
-    DraftInput, RequestStatus, SpendRequest, household_key, post_request, save_draft, withdraw_request)
+    FINAL_STATUSES, TRANSITIONS, DraftInput, RequestStatus, SpendRequest, household_key, post_request, save_draft,
+    transition, withdraw_request)
 from models.rules import RuleViolation
 from models.teams import (
     BudgetYear, CostCategory, District, Municipality, add_default_cost_categories, change_team_settings)
