@@ -4,8 +4,8 @@
    what only pages do (queueing, the forms, the outbox page) is in static/js/outbox-page.js.
    - Every item is stored in IndexedDB with a UUID (newId) before it is first sent, and sent
      with that UUID in the Teambudget-Operation header every time: the server applies it once and answers
-     a replay with the stored answer (web/outbox.py). A receipt photo (a Blob, stored as it is) goes as
-     multipart with its UUID as "client_id", which the receipts endpoint keeps once (web/receipts.py).
+     a replay with the stored answer (web/outbox.py). A receipt photo (a Blob, stored as it is) goes the
+     same way, as multipart, with its UUID also as "client_id", which the receipt keeps (web/receipts.py).
      Nothing leaves the outbox except by an answer that says it took effect, or by the worker discarding it.
    - Items belong to a member: each carries the owner tag of the page that queued it. Only items whose tag
      is the one /uitbak/sleutel answers are sent; on a shared phone the others wait, marked "van een ander
@@ -169,11 +169,12 @@
     if (item.action) body.append("action", item.action);
     body.append("csrf_token", token);
     var headers = { "Accept": "application/json", "X-CSRFToken": token };
-    if (item.blob) {  // a photo: the receipts endpoint keeps one receipt per client_id (one mechanism, not both)
+    headers[OPERATION_HEADER] = item.id;  // every item alike, a photo too: the server applies it once
+    if (item.blob) {
+      // The UUID also as "client_id": the receipt keeps it (Receipt.client_id), and a photo whose direct
+      // send (receipts.js) did arrive, without the header, is found by it and not stored again.
       body.set("client_id", item.id);
       body.append("photo", item.blob, item.fileName || "bonnetje.jpg");
-    } else {
-      headers[OPERATION_HEADER] = item.id;
     }
     return fetch(item.url, { method: "POST", body: body, headers: headers, credentials: "same-origin", redirect: "manual" });
   }

@@ -5,8 +5,9 @@
    - Each send carries a new client_id (a UUID), so a resend by the outbox is stored once.
    - The server answers with the receipts partial, which replaces the section (thumbnail, or the message).
    - Offline, or when the network fails during a send: queueReceiptUpload() hands the shrunk photo to the
-     outbox (static/js/outbox.js), which keeps it in IndexedDB and sends it, with the same client_id, once
-     back online. Online photos go straight away, with the progress bar.
+     outbox (static/js/outbox-page.js), which keeps it in IndexedDB and sends it once back online like every
+     other item: its client_id becomes the item's UUID, sent as the Teambudget-Operation header (and still
+     as client_id, which the receipt keeps). Online photos go straight away, with the progress bar.
    Without JavaScript the form posts the original photos; the server shrinks them the same way. */
 (function () {
   "use strict";
