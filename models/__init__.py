@@ -13,6 +13,6 @@ from models.votes import Stop, Vote  # noqa: F401
 from models.ledger import Account, Entry, Posting  # noqa: F401
 from models.audit import AuditEvent  # noqa: F401
 from models.outbox import ClientOperation  # noqa: F401
-from models.push import PushReminder, PushSubscription  # noqa: F401
+from models.subscriptions import PushReminder, PushSubscription  # noqa: F401
 from models.receipts import Receipt, ReceiptWaiver  # noqa: F401
 from models import batches, cards, handover  # noqa: F401,E402  (Card, CardHandover, LoadBatch, BatchLine)

@@ -22,9 +22,9 @@ from sqlmodel import Session, func, select
 
 from models.audit import record
 from models.clock import utcnow
+from models.events import RequestDecided, record_outcome
 from models.ledger import AccountKind, account, balance_cents, lock_for_money, post_entry
 from models.members import Membership, Role
-from models.push import notify_decided
 from models.requests import RequestKind, RequestStatus, SpendRequest, transition
 from models.teams import District, Team
 from models.votes import APPROVING, Vote, VoteChoice, standing_stop
@@ -135,7 +135,7 @@ def _finish(session: Session, request: SpendRequest, action: str, *, actor_id, *
     session.add(request)
     record(session, team_id=request.team_id, request_id=request.id, actor_id=actor_id,
            action=request.status, decision_seconds=request.decision_seconds, **detail)
-    notify_decided(session, request)  # sent only if this commits
+    record_outcome(session, RequestDecided(request.id, request.requester_id))  # told only if this commits
 
 
 def _expired_if_posted_before(team: Team):

@@ -22,6 +22,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import record
 from models.clock import utcnow
+from models.events import RequestPosted, record_outcome
 from models.members import Membership, Role
 from models.bounds import parse_id
 from models.money import parse_amount
@@ -231,8 +232,6 @@ def _category(session: Session, team: Team, category_id) -> CostCategory | None:
 
 def post_request(session: Session, request: SpendRequest, team: Team, member_id: int) -> SpendRequest:
     """Send a complete draft to the team, after checking it for personal data."""
-    from models.push import notify_posted
-
     if request.requester_id != member_id:
         raise RuleViolation(_l("Alleen de aanvrager kan de aanvraag versturen."))
     missing = [(name, message) for name, value, message in [
@@ -259,7 +258,7 @@ def post_request(session: Session, request: SpendRequest, team: Team, member_id:
     session.add(request)
     record(session, team_id=team.id, request_id=request.id, actor_id=member_id, action="posted",
            amount_cents=request.amount_cents, kind=request.kind)
-    notify_posted(session, request)  # sent only if this commits
+    record_outcome(session, RequestPosted(request.id, team.id, request.requester_id))  # told only if this commits
     return request
 
 

@@ -1,7 +1,7 @@
 """How a push message reaches a push service and nothing else in the server's network.
 
 Invariants:
-- A connection is opened only to an allowed push host (models.push.host_is_allowed), and only when
+- A connection is opened only to an allowed push host (models.subscriptions.host_is_allowed), and only when
   every address its name resolves to is public: not private, loopback, link-local, reserved,
   multicast, unspecified or shared (100.64/10), also not inside an IPv6 form of such an IPv4 address
   (::ffff:…, 6to4, Teredo). One bad address refuses the whole name (`AddressRefused`).
@@ -25,7 +25,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family, create_connection
 
-from models.push import host_is_allowed
+from models.subscriptions import host_is_allowed
 
 
 class AddressRefused(Exception):

@@ -13,13 +13,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from models.push import PushSubscription
+from models.subscriptions import PushSubscription
 from models.teams import CostCategory, District, Municipality, add_default_cost_categories
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_pwa import controlled
 from tests.http.test_push import (  # noqa: F401 (stub: a fixture)
     STUB_CONFIG, Device, post_request_as_requester, sent, stub)
-from web.push import public_key
+from web.push_keys import public_key
 
 FAKE_PUSH_MANAGER = """(device => {
     const subscription = () => ({endpoint: device.endpoint, toJSON: () => device,

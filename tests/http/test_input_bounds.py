@@ -11,7 +11,7 @@ from sqlmodel import select
 from models.cards import Card, CardState
 from models.clock import utcnow
 from models.members import active_membership
-from models.push import PushReminder
+from models.subscriptions import PushReminder
 from models.receipts import Receipt
 from models.requests import DraftInput, SpendRequest, post_request, save_draft
 from models.teams import CostCategory, Team

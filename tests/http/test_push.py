@@ -18,11 +18,12 @@ from sqlmodel import select
 
 from models.clock import utcnow
 from models.members import active_membership
-from models.push import DEFAULT_PUSH_HOSTS, PushReminder, PushSubscription, take_committed
+from models.events import take_committed
 from models.requests import SpendRequest, post_request
+from models.subscriptions import DEFAULT_PUSH_HOSTS, PushReminder, PushSubscription
 from models.teams import CostCategory, District, Municipality, Team, add_default_cost_categories
 from models.votes import cast_vote
-from web.push import public_key
+from web.push_keys import public_key
 
 SITUATION = "Moeder van drie kinderen met een uitkering, wacht op bezwaar."
 #: what the push tests open for the stub: plain HTTP on any port, the host localhost, a loopback address
@@ -331,7 +332,7 @@ def test_reminder_command_reminds_each_waiting_voter_once(app, client, login_as,
 
 
 def test_vapid_key_is_generated_once_with_mode_0600(make_app, tmp_path, monkeypatch):
-    from web.push import KEY_FILE
+    from web.push_keys import KEY_FILE
 
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("VAPID_PRIVATE_KEY", raising=False)
@@ -344,7 +345,7 @@ def test_vapid_key_is_generated_once_with_mode_0600(make_app, tmp_path, monkeypa
 def test_vapid_key_from_the_environment_wins(make_app, tmp_path, monkeypatch):
     from py_vapid import Vapid
 
-    from web.push import KEY_FILE
+    from web.push_keys import KEY_FILE
 
     key = Vapid()
     key.generate_keys()

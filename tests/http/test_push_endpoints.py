@@ -7,7 +7,7 @@ import socket
 import pytest
 from sqlmodel import select
 
-from models.push import PushSubscription
+from models.subscriptions import PushSubscription
 from tests.http.test_push import (  # noqa: F401 (stub, team_world: fixtures)
     STUB_CONFIG, Device, post_request_as_requester, sent, stub, team_world)
 from tests.unit.test_push_endpoints import HOSTILE_ENDPOINTS

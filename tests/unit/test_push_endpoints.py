@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from models.push import DEFAULT_PUSH_HOSTS, host_is_allowed, is_push_service_endpoint, push_hosts
+from models.subscriptions import DEFAULT_PUSH_HOSTS, host_is_allowed, is_push_service_endpoint, push_hosts
 from web.push_network import AddressRefused, checked_addresses, is_public, push_session
 
 REAL_ENDPOINTS = [

@@ -1,15 +1,14 @@
-"""Push notifications: members' devices that opted in, and the notices that wait for a commit.
+"""Push subscriptions: members' devices that opted in, and the reminders they were sent (data only).
+
+The verbs on requests, votes and decisions never import this module: they record neutral outcomes
+(models.events), and the web layer (web/push*.py) turns committed outcomes into messages.
 
 Invariants:
 - A subscription is one device's push endpoint with its two public keys, owned by one member; it holds
   no personal data. An endpoint is unique: subscribing again on a device that another member used
   before moves the endpoint to the member who is signed in now.
-- Notices are collected on the database session while the change that causes them is made, and only a
-  commit hands them on (`take_committed`); a rollback, or a session closed without commit, drops them,
-  so nothing is ever announced that did not happen.
-- A notice names a kind, a request and the members to tell; its text (team name, amount, cost category,
-  never the situation, a household or a member's name) is written by the sender (web/push.py).
-- A member is reminded of a request waiting for their vote at most once (PushReminder, unique).
+- A member is reminded of a request waiting for their vote at most once (PushReminder, unique); the
+  reminder is an outcome (models.events.RemindersDue), handed on only by a commit.
 - An endpoint is stored only when it is a push service's: https on the default port, no user info, and a
   host name (never an IP address in any spelling) that is an allowed host or ends in "." + one
   (`is_push_service_endpoint`). That it resolves to a public address is checked when sending
@@ -18,16 +17,15 @@ Invariants:
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import UniqueConstraint, event
-from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from models.clock import utcnow
+from models.events import RemindersDue, record_outcome
 from models.members import NON_VOTING_ROLES, Membership
 from models.requests import RequestStatus, SpendRequest
 from models.rules import RuleViolation
@@ -36,21 +34,12 @@ from models.votes import Vote
 
 ENDPOINT_MAX = 1000
 MAX_DEVICES = 20  # per member; a phone that subscribes anew replaces its own endpoint
-PENDING, COMMITTED = "push_pending", "push_committed"
 LOCALES = ("nl", "en")
 #: the push services the browsers use: Chrome, Edge and Android (FCM; android.googleapis.com for old
 #: GCM-era subscriptions), Firefox (Mozilla autopush), Windows (WNS) and Safari (Apple)
 DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "android.googleapis.com", "push.services.mozilla.com",
                       "notify.windows.com", "push.apple.com")
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
-
-
-class NoticeKind:
-    """What a notice is about."""
-
-    POSTED = "posted"      # a new request in my team
-    REMINDER = "reminder"  # a request still waiting for my vote
-    DECIDED = "decided"    # the decision on my own request
 
 
 class PushSubscription(SQLModel, table=True):
@@ -76,15 +65,6 @@ class PushReminder(SQLModel, table=True):
     request_id: int = Field(foreign_key="spendrequest.id", index=True)
     member_id: int = Field(foreign_key="member.id")
     reminded_at: datetime = Field(default_factory=utcnow)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A message to send once the transaction that caused it has committed."""
-
-    kind: str
-    request_id: int
-    member_ids: tuple[int, ...]
 
 
 def _key(raw, field_name: str, limit: int) -> str:
@@ -190,32 +170,12 @@ def subscriptions_of(session: Session, member_ids) -> list[PushSubscription]:
                              .order_by(PushSubscription.id)))
 
 
-# --- notices: collected on the session, handed on by a commit ---
+# --- reminders: recorded here, sent by the web layer once committed ---
 
-def queue(session: Session, kind: str, request: SpendRequest, member_ids) -> None:
-    """Announce `kind` about `request` to these members once the session commits."""
-    member_ids = tuple(sorted(set(member_ids)))
-    if member_ids:
-        session.info.setdefault(PENDING, []).append(Notice(kind, request.id, member_ids))
-
-
-def notify_posted(session: Session, request: SpendRequest) -> None:
-    """Tell every active member of the team but the requester about a new request."""
-    members = session.exec(select(Membership.member_id).where(
-        Membership.team_id == request.team_id, col(Membership.ended_at).is_(None),
-        Membership.member_id != request.requester_id)).all()
-    queue(session, NoticeKind.POSTED, request, members)
-
-
-def notify_decided(session: Session, request: SpendRequest) -> None:
-    """Tell the requester how their request was decided."""
-    queue(session, NoticeKind.DECIDED, request, [request.requester_id])
-
-
-def queue_due_reminders(session: Session, now: datetime | None = None,
-                        failed_teams: dict[int, str] | None = None) -> int:
-    """Record and queue a reminder for each voting member who has not voted on an open request past the
-    team's reminder time and was not reminded of it before; returns how many.
+def remind_waiting_voters(session: Session, now: datetime | None = None,
+                          failed_teams: dict[int, str] | None = None) -> int:
+    """Record a reminder (and its outcome, RemindersDue) for each voting member who has not voted on an
+    open request past the team's reminder time and was not reminded of it before; returns how many.
 
     A team whose reminders fail (a broken setting, a database error) is skipped with what it did undone
     (a savepoint), and named in `failed_teams` (team id → the error's kind); the other teams go on.
@@ -235,7 +195,8 @@ def queue_due_reminders(session: Session, now: datetime | None = None,
         except Exception as error:  # one team's fault must not keep every other team's members unreminded
             failed_teams[team.id] = type(error).__name__
             continue
-        queue(session, NoticeKind.REMINDER, request, waiting)
+        if waiting:
+            record_outcome(session, RemindersDue(request.id, tuple(sorted(waiting))))
         count += len(waiting)
     return count
 
@@ -254,22 +215,3 @@ def _record_due_reminders(session: Session, request: SpendRequest, team: Team, n
         session.add(PushReminder(request_id=request.id, member_id=member_id, reminded_at=now))
     session.flush()  # inside the savepoint, so a refused row fails this team only
     return list(waiting)
-
-
-def take_committed(session: Session) -> list[Notice]:
-    """The notices of every transaction this session committed so far (each handed out once)."""
-    return session.info.pop(COMMITTED, [])
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _hand_on_committed(session):
-    pending = session.info.pop(PENDING, None)
-    if pending:
-        session.info.setdefault(COMMITTED, []).extend(pending)
-
-
-@event.listens_for(OrmSession, "after_transaction_end")
-def _drop_uncommitted(session, transaction):
-    # after_commit has run by now for a committed transaction: whatever is still pending was rolled back
-    if transaction.parent is None:
-        session.info.pop(PENDING, None)

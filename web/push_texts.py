@@ -1,0 +1,99 @@
+"""Who hears of a committed outcome, and what the push message says to each device.
+
+Invariants:
+- A new request is told to every active member of its team but the requester; a decision to the
+  requester; a reminder to the members the reminder was recorded for (models.subscriptions). Nobody
+  else, and nothing when there is no one to tell.
+- A message names the team, the amount and the cost category and links to the request; never the
+  situation, a household or anyone's name. It is written in the language the device subscribed in.
+"""
+import json
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import force_locale, gettext as _
+from sqlmodel import col, select
+
+from models.events import RemindersDue, RequestDecided, RequestPosted
+from models.members import Membership
+from models.requests import RequestStatus, SpendRequest
+from models.subscriptions import subscriptions_of
+from models.teams import CostCategory, Team
+from web.database import db
+from web.i18n import category_name, format_cents
+
+
+class NoticeKind:
+    """What a notice is about."""
+
+    POSTED = RequestPosted.kind      # a new request in my team
+    REMINDER = RemindersDue.kind     # a request still waiting for my vote
+    DECIDED = RequestDecided.kind    # the decision on my own request
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to send about a request to these members."""
+
+    kind: str
+    request_id: int
+    member_ids: tuple[int, ...]
+
+
+def notices(session, outcomes) -> list[Notice]:
+    """The notices that committed `outcomes` call for; an outcome with no one to tell gives none."""
+    found = []
+    for outcome in outcomes:
+        if isinstance(outcome, RequestPosted):
+            member_ids = session.exec(select(Membership.member_id).where(
+                Membership.team_id == outcome.team_id, col(Membership.ended_at).is_(None),
+                Membership.member_id != outcome.requester_id)).all()
+        elif isinstance(outcome, RequestDecided):
+            member_ids = [outcome.requester_id]
+        elif isinstance(outcome, RemindersDue):
+            member_ids = outcome.member_ids
+        else:
+            continue  # an outcome that no one is told about
+        member_ids = tuple(sorted(set(member_ids)))
+        if member_ids:
+            found.append(Notice(outcome.kind, outcome.request_id, member_ids))
+    return found
+
+
+def messages(notice: Notice):
+    """(subscription, JSON payload) for each device that should hear about `notice`."""
+    devices = subscriptions_of(db(), notice.member_ids)
+    spend_request = db().get(SpendRequest, notice.request_id) if devices else None
+    if spend_request is None:  # most members have no device that wants pushes: nothing more to read
+        return []
+    team = db().get(Team, spend_request.team_id)
+    category = db().get(CostCategory, spend_request.cost_category_id) if spend_request.cost_category_id else None
+    # a path: the worker opens it on its own origin (there is no request to build a full URL from)
+    url = current_app.url_map.bind("localhost").build("requests.show", {"team_id": team.id,
+                                                                       "request_id": spend_request.id})
+    out = []
+    for subscription in devices:
+        with force_locale(subscription.locale):
+            title, body = _text(notice.kind, spend_request, team, category)
+        out.append((subscription, json.dumps({"title": title, "body": body, "url": url,
+                                              "tag": f"request-{spend_request.id}"}, ensure_ascii=False)))
+    return out
+
+
+def _text(kind, spend_request, team, category):
+    """Title and body in the device's language: team, amount, cost category; nothing about people."""
+    what = category_name(category).lower()
+    if kind == NoticeKind.POSTED:
+        return (_("Nieuwe aanvraag in %(team)s", team=team.name),
+                _("%(amount)s voor %(category)s. Tik om te stemmen.", amount=format_cents(spend_request.amount_cents),
+                  category=what))
+    if kind == NoticeKind.REMINDER:
+        return (_("Een aanvraag wacht op je stem"),
+                _("%(team)s: %(amount)s voor %(category)s.", team=team.name,
+                  amount=format_cents(spend_request.amount_cents), category=what))
+    titles = {RequestStatus.GRANTED: _("Je aanvraag is toegekend"), RequestStatus.REJECTED: _("Je aanvraag is afgewezen"),
+              RequestStatus.SOLVED: _("Je aanvraag is opgelost met een andere voorziening"),
+              RequestStatus.EXPIRED: _("Je aanvraag is verlopen")}
+    amount = spend_request.granted_amount_cents or spend_request.amount_cents
+    return (titles.get(spend_request.status, _("Er is besloten over je aanvraag")),
+            _("%(team)s: %(amount)s voor %(category)s.", team=team.name, amount=format_cents(amount), category=what))
