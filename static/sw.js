@@ -34,7 +34,7 @@ self.addEventListener("activate", (event) => {
     .then(() => self.clients.claim()));
 });
 
-// The page's "new version" button (static/js/app.js) lets the waiting worker take over.
+// The page's "new version" button (static/js/updates.js) lets the waiting worker take over.
 self.addEventListener("message", (event) => {
   if (event.data === "skip-waiting") self.skipWaiting();
 });
