@@ -41,9 +41,10 @@ def create_app(test_config=None):
     from web import receipts
     app.register_blueprint(receipts.bp)   # /teams/<team_id>/aanvragen/<request_id>/bonnetjes, …/ontbrekende-bonnetjes
     app.register_blueprint(admin.bp)      # /beheer
-    from web import cards
-    for blueprint in (cards.admin_bp, cards.bp, cards.handover_bp):
-        app.register_blueprint(blueprint)  # /beheer/kaarten, …/aanvragen/<request_id>/kaart, /kaart/<token>
+    from web import card_admin, cards, handover
+    app.register_blueprint(card_admin.bp)  # /beheer/kaarten
+    app.register_blueprint(cards.bp)      # /teams/<team_id>/aanvragen/<request_id>/kaart
+    app.register_blueprint(handover.bp)   # /kaart/<token>
     app.register_blueprint(pwa.bp)        # /sw.js, /manifest.webmanifest, /offline
     app.register_blueprint(outbox.bp)     # /uitbak
     from web import push

@@ -7,17 +7,17 @@ URL table (signed in; a passkey id is only ever the member's own):
   POST /mijn-passkeys/<passkey_id>/naam      rename
   POST /mijn-passkeys/<passkey_id>/verwijderen   remove (never the last)
 """
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
 from flask_login import current_user
 
 from models.passkeys import (
     Passkey, active_passkeys, add_passkey, registration_options, remove_passkey, rename_passkey)
-from models.rules import RuleViolation
 from models.sign_in import consume_challenge, issue_challenge
 from web.ceremonies import default_passkey_name, posted_credential, refusal, relying_party
 from web.access import signed_in_member
 from web.database import db
-from web.htmx import render_page_or_partial, wants_partial
+from web.htmx import render_page_or_partial
+from web.respond import refusal_shows, respond
 from web.security import ceremony_key
 
 bp = Blueprint("account", __name__, url_prefix="/mijn-passkeys")
@@ -58,49 +58,42 @@ def add_begin():
 
 
 @bp.post("/toevoegen")
+@refusal_shows(refusal)
 def add_finish():
     """Verify and store the new passkey."""
-    try:
-        credential = posted_credential()
-        challenge = consume_challenge(db(), session_key=ceremony_key(), purpose="register", credential=credential)
-        db().commit()
-        if challenge.member_id != current_user.id:
-            abort(403)
-        add_passkey(db(), relying_party(), current_user, credential, expected_challenge=challenge.challenge,
-                    name=default_passkey_name())
-    except RuleViolation as violation:
-        db().rollback()
-        return refusal(violation)
+    credential = posted_credential()
+    challenge = consume_challenge(db(), session_key=ceremony_key(), purpose="register", credential=credential)
+    db().commit()  # the challenge is spent even if what follows refuses
+    if challenge.member_id != current_user.id:
+        abort(403)
+    add_passkey(db(), relying_party(), current_user, credential, expected_challenge=challenge.challenge,
+                name=default_passkey_name())
     db().commit()
     return jsonify(redirect=url_for("account.passkeys"))
 
 
+#: a refused rename or removal shows the list again with the message beside that passkey
+_list_refused = refusal_shows(lambda violation: _render_list(422, violation.message, g.passkey.id))
+
+
 @bp.post("/<int:passkey_id>/naam")
+@_list_refused
 def rename():
     """Rename one passkey."""
-    try:
-        rename_passkey(db(), g.passkey, request.form.get("name"))
-    except RuleViolation as violation:
-        db().rollback()
-        return _render_list(422, violation.message, g.passkey.id)
-    db().commit()
+    rename_passkey(db(), g.passkey, request.form.get("name"))
     return _after_change()
 
 
 @bp.post("/<int:passkey_id>/verwijderen")
+@_list_refused
 def remove():
     """Remove one passkey, never the last."""
-    try:
-        remove_passkey(db(), g.passkey)
-    except RuleViolation as violation:
-        db().rollback()
-        return _render_list(422, violation.message, g.passkey.id)
-    db().commit()
+    remove_passkey(db(), g.passkey)
     return _after_change()
 
 
 def _after_change():
-    if wants_partial():
-        return _render_list()
-    return redirect(url_for("account.passkeys"), code=303)
+    """The list for htmx, back to the page for a plain form (committed first, by `respond`)."""
+    return respond(back=url_for("account.passkeys"), page="account/passkeys.html", part="account/_passkey_list.html",
+                   context=lambda: {"passkeys": active_passkeys(db(), current_user.id), "error": None, "error_for": None})
 

@@ -40,6 +40,7 @@ from models.teams import (
 from web.access import load_team_of_municipality, signed_in_coordinator
 from web.database import db
 from web.mail import mail_configured, send_invite_link
+from web.respond import refusal_shows
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -116,62 +117,59 @@ def team_settings():
     return _render_settings()
 
 
+def _posted_settings() -> dict[str, str]:
+    return {name: request.form.get(name, "") for name, _money in SETTING_FIELDS}
+
+
 @bp.post("/teams/<int:team_id>/instellingen")
+@refusal_shows(lambda violation: _render_settings(422, _posted_settings(), {violation.field: violation.message}))
 def team_settings_save():
     """Change the team's rules; open requests are looked at again under the new rules."""
     begin_write(db())
     lock_for_money(db(), g.team.id)
     db().refresh(g.team)  # read before begin_write, in an earlier transaction
-    raw = {name: request.form.get(name, "") for name, _money in SETTING_FIELDS}
-    try:
-        values = {name: parse_amount(raw[name], field=name) if money else
-                  parse_whole_number(raw[name], field=name, minimum=TEAM_SETTINGS[name][0], maximum=TEAM_SETTINGS[name][1])
-                  for name, money in SETTING_FIELDS}
-        change_team_settings(db(), g.team, g.current_member.id, **values)
-        redecide_open_requests(db(), g.team, actor_id=g.current_member.id)
-    except RuleViolation as violation:
-        db().rollback()
-        return _render_settings(422, raw, {violation.field: violation.message})
+    raw = _posted_settings()
+    values = {name: parse_amount(raw[name], field=name) if money else
+              parse_whole_number(raw[name], field=name, minimum=TEAM_SETTINGS[name][0], maximum=TEAM_SETTINGS[name][1])
+              for name, money in SETTING_FIELDS}
+    change_team_settings(db(), g.team, g.current_member.id, **values)
+    redecide_open_requests(db(), g.team, actor_id=g.current_member.id)
     db().commit()
     flash(_("De instellingen zijn opgeslagen."), "info")
     return redirect(url_for("admin.team_settings"), code=303)
 
 
+def _team_refused(field_of):
+    """A refusal draws the team page again with the message beside `field_of(violation)`."""
+    return refusal_shows(lambda violation: _render_team(422, errors={field_of(violation): violation.message}))
+
+
 @bp.post("/teams/<int:team_id>/uitnodigen")
+@_team_refused(lambda violation: "invite_" + (violation.field or "role"))
 def team_invite():
     """Make a one-time invite link for a new member of this team."""
-    try:
-        invite, token = invite_to_team(db(), g.current_member, g.team, request.form.get("role", ""))
-    except RuleViolation as violation:
-        db().rollback()
-        return _render_team(422, errors={"invite_" + (violation.field or "role"): violation.message})
+    invite, token = invite_to_team(db(), g.current_member, g.team, request.form.get("role", ""))
     db().commit()
     return _render_invite_link(invite, token, back=url_for("admin.team_members"))
 
 
 @bp.post("/teams/<int:team_id>/leden")
+@_team_refused(lambda violation: "add_" + (violation.field or "member_id"))
 def team_add_member():
     """Give an existing member of the municipality a role in this team."""
     member = db().get(Member, parse_id(request.form.get("member_id")) or 0)
-    try:
-        if member is None or member.municipality_id != g.municipality_id:
-            raise RuleViolation(_("Kies een lid."), field="member_id")
-        add_membership(db(), member, g.team, request.form.get("role", ""))
-    except RuleViolation as violation:
-        db().rollback()
-        return _render_team(422, errors={"add_" + (violation.field or "member_id"): violation.message})
+    if member is None or member.municipality_id != g.municipality_id:
+        raise RuleViolation(_("Kies een lid."), field="member_id")
+    add_membership(db(), member, g.team, request.form.get("role", ""))
     db().commit()
     return redirect(url_for("admin.team_members"), code=303)
 
 
 @bp.post("/teams/<int:team_id>/leden/<int:membership_id>/rol")
+@_team_refused(lambda _violation: f"role_{g.membership.id}")
 def team_change_role():
     """Give a member another role in this team."""
-    try:
-        change_role(db(), g.membership, request.form.get("role", ""))
-    except RuleViolation as violation:
-        db().rollback()
-        return _render_team(422, errors={f"role_{g.membership.id}": violation.message})
+    change_role(db(), g.membership, request.form.get("role", ""))
     db().commit()
     return redirect(url_for("admin.team_members"), code=303)
 
@@ -210,17 +208,18 @@ def coordinator_invite():
     return _render_invite_link(invite, token, back=url_for("admin.members"))
 
 
-@bp.post("/uitnodigingen/<int:invite_id>/intrekken")
-def invite_revoke():
-    """Withdraw an invite that was not used yet."""
-    try:
-        revoke_invite(db(), g.invite)
-    except RuleViolation:
-        db().rollback()
-    else:
-        db().commit()
+def _back_from_revoke():
     back = request.form.get("back")
     return redirect(back if back and back.startswith("/beheer") else url_for("admin.members"), code=303)
+
+
+@bp.post("/uitnodigingen/<int:invite_id>/intrekken")
+@refusal_shows(lambda _violation: _back_from_revoke())  # an invite used meanwhile simply stays in the list
+def invite_revoke():
+    """Withdraw an invite that was not used yet."""
+    revoke_invite(db(), g.invite)
+    db().commit()
+    return _back_from_revoke()
 
 
 @bp.post("/uitnodigingen/<int:invite_id>/mailen")
@@ -232,12 +231,10 @@ def invite_mail():
     member = db().get(Member, g.invite.member_id) if g.invite.member_id else None
     back = request.form.get("back", "")
     back = back if back.startswith("/beheer") else url_for("admin.overview")
-    link = _invite_url(token)
+    g.refusal_view = lambda violation: _render_invite_link(g.invite, token, back=back, member=member, status=422,
+                                                           mail_error=violation.message)
     try:
-        send_invite_link(request.form.get("address"), link)
-    except RuleViolation as violation:
-        return _render_invite_link(g.invite, token, back=back, member=member, status=422,
-                                   mail_error=violation.message)
+        send_invite_link(request.form.get("address"), _invite_url(token))
     except (OSError, smtplib.SMTPException):
         current_app.logger.warning("Sending an invite e-mail failed")
         return _render_invite_link(g.invite, token, back=back, member=member, status=502,

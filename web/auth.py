@@ -25,6 +25,7 @@ from web.ceremonies import default_passkey_name, posted_credential, refusal, rel
 from web.database import db
 from web.extensions import limiter
 from web.rate_limits import counts_failures
+from web.respond import refusal_shows
 from web.security import ceremony_key, safe_next, sign_in as start_session, sign_out as end_session
 
 bp = Blueprint("auth", __name__)
@@ -58,17 +59,14 @@ def sign_in_begin():
 
 @bp.post("/inloggen/controle")
 @counts_failures("RATELIMIT_SIGN_IN", "sign-in")
+@refusal_shows(refusal)
 def sign_in_finish():
     """Check the assertion and sign the member in."""
-    try:
-        credential = posted_credential()
-        challenge = consume_challenge(db(), session_key=ceremony_key(), purpose="authenticate",
-                                      credential=credential)
-        db().commit()  # the challenge is spent even if the assertion turns out to be wrong
-        member = verify_sign_in(db(), relying_party(), credential, expected_challenge=challenge.challenge)
-    except RuleViolation as violation:
-        db().rollback()
-        return refusal(violation)
+    credential = posted_credential()
+    challenge = consume_challenge(db(), session_key=ceremony_key(), purpose="authenticate",
+                                  credential=credential)
+    db().commit()  # the challenge is spent even if the assertion turns out to be wrong
+    member = verify_sign_in(db(), relying_party(), credential, expected_challenge=challenge.challenge)
     start_session(member)
     db().commit()
     next_page = safe_next((request.get_json(silent=True) or {}).get("next"), url_for("shell.home"))
@@ -101,22 +99,18 @@ def invite(token):
 
 @bp.post("/uitnodiging/<token>/opties")
 @limiter.limit(_invite_limit)
+@refusal_shows(lambda violation: refusal(violation, 422))
 def invite_begin(token):
     """Creation options for the passkey this invite lets someone make."""
-    try:
-        found = usable_invite(db(), token)
-        if found.kind == InviteKind.RECOVERY:
-            member = db().get(Member, found.member_id)
-            user_handle, display_name = member.user_handle, member.display_name
-            binding = {"member_id": member.id}
-        else:
-            display_name = clean_display_name(request.form.get("display_name"))
-            user_handle = new_user_handle()
-            binding = {"user_handle": user_handle, "display_name": display_name}
-    except InviteUnusable as unusable:
-        return refusal(unusable, 410)
-    except RuleViolation as violation:
-        return refusal(violation, 422)
+    found = usable_invite(db(), token)
+    if found.kind == InviteKind.RECOVERY:
+        member = db().get(Member, found.member_id)
+        user_handle, display_name = member.user_handle, member.display_name
+        binding = {"member_id": member.id}
+    else:
+        display_name = clean_display_name(request.form.get("display_name"))
+        user_handle = new_user_handle()
+        binding = {"user_handle": user_handle, "display_name": display_name}
     challenge = issue_challenge(db(), session_key=ceremony_key(), purpose="register",
                                 invite_id=found.id, **binding)
     options = registration_options(relying_party(), user_handle=user_handle, display_name=display_name,
@@ -127,26 +121,18 @@ def invite_begin(token):
 
 @bp.post("/uitnodiging/<token>/afronden")
 @counts_failures("RATELIMIT_INVITE", "invite")
+@refusal_shows(refusal)
 def invite_finish(token):
     """Verify the new passkey, redeem the invite and sign the member in, all in one transaction."""
-    try:
-        found = usable_invite(db(), token)
-        credential = posted_credential()
-        challenge = consume_challenge(db(), session_key=ceremony_key(), purpose="register",
-                                      credential=credential)
-        db().commit()  # spent even if what follows fails; the invite itself stays usable then
-        if challenge.invite_id != found.id:
-            raise RuleViolation(_l("Deze poging hoort bij een andere uitnodiging. Open de link opnieuw."))
-        member = redeem_invite(db(), found, display_name=challenge.display_name,
-                               user_handle=challenge.user_handle)
-        add_passkey(db(), relying_party(), member, credential, expected_challenge=challenge.challenge,
-                    name=default_passkey_name())
-    except InviteUnusable as unusable:
-        db().rollback()
-        return refusal(unusable, 410)
-    except RuleViolation as violation:
-        db().rollback()
-        return refusal(violation)
+    found = usable_invite(db(), token)
+    credential = posted_credential()
+    challenge = consume_challenge(db(), session_key=ceremony_key(), purpose="register", credential=credential)
+    db().commit()  # spent even if what follows fails; the invite itself stays usable then
+    if challenge.invite_id != found.id:
+        raise RuleViolation(_l("Deze poging hoort bij een andere uitnodiging. Open de link opnieuw."))
+    member = redeem_invite(db(), found, display_name=challenge.display_name, user_handle=challenge.user_handle)
+    add_passkey(db(), relying_party(), member, credential, expected_challenge=challenge.challenge,
+                name=default_passkey_name())
     start_session(member)
     db().commit()
     return jsonify(redirect=url_for("shell.home"))

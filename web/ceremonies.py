@@ -10,6 +10,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from models.clock import utcnow
+from models.invites import InviteUnusable
 from models.passkeys import RelyingParty
 from models.rules import RuleViolation
 
@@ -31,8 +32,9 @@ def posted_credential() -> dict:
 
 
 def refusal(violation: RuleViolation, status: int = 400):
-    """A refused ceremony as JSON, naming the field when there is one."""
-    return jsonify(error=str(violation.message), field=violation.field), status
+    """A refused ceremony as JSON, naming the field when there is one; a link that cannot be used is 410.
+    Views declare it with `@refusal_shows(refusal)` (web/respond.py)."""
+    return jsonify(error=str(violation.message), field=violation.field), 410 if isinstance(violation, InviteUnusable) else status
 
 
 _DEVICE_HINTS = [("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Macintosh", "Mac"),

@@ -4,7 +4,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from models.rules import RuleViolation
 from web.database import rollback_request_session
+from web.respond import answer_refusal
 
 MESSAGES = {
     400: (_l("Er ging iets mis"), _l("Het verzoek klopte niet. Ga terug en probeer het opnieuw.")),
@@ -21,6 +23,7 @@ MESSAGES = {
 def init_app(app):
     """Register one handler for HTTP errors and one for anything unexpected."""
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(RuleViolation, answer_refusal)  # the one handler of a refused rule
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected_error)
 

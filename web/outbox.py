@@ -13,9 +13,10 @@ only the items whose tag is the one /uitbak/sleutel answers; the rest wait for t
 
 Exactly once: a POST that carries OPERATION_HEADER (a UUID the phone generated before its first
 attempt) goes through `client_operation`. The same UUID with the same body gets the stored answer
-again without being applied; with a different body a 409. A view applies it with `applied`, which
-records the operation in the same transaction as the effect, or refuses it with `refused`, which
-records nothing (models/outbox.py).
+again without being applied; with a different body a 409. A view applies it with `applied` (through
+web/respond.py `respond`), which records the operation in the same transaction as the effect; a refusal
+(`RuleViolation`, answered by web/respond.py) records nothing (models/outbox.py). A receipt upload is an
+operation like any other: its photos count in the body by their SHA-256, so a replay stores no second photo.
 """
 import hashlib
 import hmac
@@ -68,13 +69,24 @@ def token():
 
 
 def _operation_fields() -> dict[str, list[str]]:
-    """The posted fields, with a household reference replaced by its keyed hash before hashing."""
+    """The posted fields, each posted file as its SHA-256 (a receipt photo), and a household reference
+    replaced by its keyed hash before hashing."""
     fields = {key: values for key, values in request.form.lists() if key not in IGNORED_FIELDS}
+    for key, files in request.files.lists():
+        fields[f"{key}:sha256"] = [_file_digest(file) for file in files]
     references = [value for value in fields.pop("household_reference", []) if value.strip()]
     if references:
         fields["household_key"] = [household_key(current_app.config["HOUSEHOLD_KEY_SECRET"], value)
                                    for value in references]
     return fields
+
+
+def _file_digest(file) -> str:
+    """The SHA-256 of a posted file, read from its start and rewound for the view."""
+    file.stream.seek(0)
+    digest = hashlib.sha256(file.stream.read()).hexdigest()
+    file.stream.seek(0)
+    return digest
 
 
 def _earlier_answer(client_uuid: str, digest: str):
@@ -131,9 +143,3 @@ def applied(body: dict, status: int = 200):
     record_operation(db(), current_user.id, client_uuid, kind, digest, status, body)
     db().commit()
     return jsonify(body), status
-
-
-def refused(violation):
-    """A rule said no: nothing was applied and nothing is recorded, so the item may be edited and resent."""
-    db().rollback()
-    return jsonify(error=str(violation.message), field=violation.field), 422

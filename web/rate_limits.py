@@ -24,6 +24,7 @@ from limits import parse_many
 from limits.storage import Storage
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from models.rules import RuleViolation
 from web.extensions import limiter
 
 
@@ -45,7 +46,10 @@ def counts_failures(setting: str, scope: str):
             identifiers = ("failures", scope, request.remote_addr or "unknown")
             if not all(limiter.limiter.test(item, *identifiers) for item in items):
                 abort(429)
-            response = current_app.make_response(view(*args, **kwargs))
+            try:
+                response = current_app.make_response(view(*args, **kwargs))
+            except RuleViolation as violation:  # answered by the app's one handler, and counted here
+                response = current_app.make_response(current_app.handle_user_exception(violation))
             if 400 <= response.status_code < 500:
                 # hit every window (a list, not a short-circuiting all), then judge this very failure
                 if not all([limiter.limiter.hit(item, *identifiers) for item in items]):

@@ -8,15 +8,18 @@ URL table (signed in, active member of the team; a request or receipt of another
   GET  /teams/<team_id>/aanvragen/<request_id>/bonnetjes/<receipt_id>/klein          its thumbnail (JPEG)
   POST /teams/<team_id>/aanvragen/<request_id>/geen-bonnetje                         no receipt possible (requester)
 
-The request page includes templates/requests/_receipts.html; every POST answers with that partial for
-htmx and static/js/receipts.js, with JSON for the outbox (which asks for it), or redirects back to the
-request page (303) for a plain form.
-Exactly once: an upload's `client_id` (the outbox item's UUID) is kept with its receipt, unique per
-request; the same client_id again is answered "already stored" and stores nothing.
+The request page includes templates/requests/_receipts.html; every POST answers through web/respond.py:
+that partial for htmx and static/js/receipts.js, JSON for the outbox (which asks for it), or back to the
+request page (303) for a plain form; a refusal shows its message beside the field.
+Exactly once: the outbox sends an upload like every other item, with its UUID in the Teambudget-Operation
+header (`client_operation`: the photos count in the body by their SHA-256; a replay gets the stored answer
+and stores nothing). The same UUID also comes as `client_id`, kept with the receipt (unique per request), so
+a direct send of receipts.js (without the header) that did arrive is answered "already stored" when the
+outbox sends the photo again.
 An upload is checked and re-encoded completely before anything is written: its files are written
 just before the one commit and removed again when the commit fails, so a refusal stores nothing.
 """
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -34,8 +37,9 @@ from models.teams import CostCategory
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.errors import render_error
-from web.htmx import wants_partial
-from web.requests import request_page_or_part
+from web.outbox import client_operation, in_operation
+from web.requests import request_page
+from web.respond import refusal_shows
 
 bp = Blueprint("receipts", __name__, url_prefix="/teams/<int:team_id>")
 
@@ -87,58 +91,62 @@ def _files() -> ReceiptFiles:
 def _panel(status=200, notice=None, **errors):
     """The receipts partial for htmx and receipts.js, JSON for the outbox; a plain form goes back to the page."""
     back = url_for("requests.show", request_id=g.spend_request.id, _anchor="receipts")
-    if request.accept_mimetypes.best == "application/json":  # the outbox only needs the outcome
-        if status < 400:
-            return jsonify(redirect=back, notice=notice and str(notice)), status
+    if status < 400:
+        json = {"redirect": back, "notice": notice and str(notice)}
+    else:
         field, message = next(iter(errors.items()), ("photo", ""))
-        return jsonify(error=str(message), field=field), status
-    if status < 400 and not wants_partial():
-        return redirect(back, code=303)
-    return request_page_or_part("requests/_receipts.html", status, receipt_errors=errors, receipt_notice=notice)
+        json = {"error": str(message), "field": field}
+    return request_page("requests/_receipts.html", status, json=json, back=back, receipt_errors=errors,
+                        receipt_notice=notice)
+
+
+def _refused_beside(field: str):
+    """A refusal is shown in the receipts part, beside the field it names (or `field`)."""
+    return refusal_shows(lambda violation: _panel(422, **{violation.field or field: violation.message}))
 
 
 @bp.post("/aanvragen/<int:request_id>/bonnetjes")
+@client_operation("receipt")
+@refusal_shows(lambda violation: _panel(422, photo=violation.message))
 def upload():
     """Check, clean and store the photo(s); all of them or none."""
-    client_id = request.form.get("client_id") or None
+    client_id = request.form.get("client_id") or None  # the outbox's older contract (static/js/outbox.js)
     if receipt_by_client_id(db(), g.spend_request, client_id):
         return _already_stored()  # the outbox sent it again
     photos = [photo for photo in request.files.getlist("photo") if photo.filename]
-    try:
-        check_may_add_receipts(db(), g.spend_request, current_user.id)  # before any decoding work
-        if not photos:
-            raise RuleViolation(_("Kies een foto van het bonnetje."), field="photo")
-        check_photo_count(len(photos))
-        # Decoding takes up to a second a photo: not while holding SQLite's write lock, which every POST
-        # begins with (web/database.py) and every other writer waits for. Nothing is written yet.
-        db().commit()
-        cleaned = [clean_receipt_image(photo.read()) for photo in photos]
-    except RuleViolation as violation:
-        return _panel(422, photo=violation.message)
+    check_may_add_receipts(db(), g.spend_request, current_user.id)  # before any decoding work
+    if not photos:
+        raise RuleViolation(_("Kies een foto van het bonnetje."), field="photo")
+    check_photo_count(len(photos))
+    # Decoding takes up to a second a photo: not while holding SQLite's write lock, which every POST
+    # begins with (web/database.py) and every other writer waits for. Nothing is written yet.
+    db().commit()
+    cleaned = [clean_receipt_image(photo.read()) for photo in photos]
     begin_write(db())
     db().refresh(g.spend_request)
     if receipt_by_client_id(db(), g.spend_request, client_id):  # an attempt that held the lock before us
         db().rollback()
         return _already_stored()
+    return _store(cleaned, client_id)
+
+
+def _store(cleaned: list[bytes], client_id: str | None):
+    """Write the files just before the one commit (in `_panel`); a refusal or a failed commit removes them."""
     names, files = [], _files()
     try:
         for image in cleaned:
             names.append(new_file_name())
             add_receipt(db(), g.spend_request, current_user.id, image, names[-1], client_id if len(cleaned) == 1 else None)
             files.write(names[-1], image)
-        db().commit()
-    except RuleViolation as violation:
-        _forget(files, names)
-        return _panel(422, photo=violation.message)
+        return _panel(notice=_("Bonnetje opgeslagen. Vul het bedrag in dat erop staat."))
     except IntegrityError:
         _forget(files, names)
-        if not receipt_by_client_id(db(), g.spend_request, client_id):
-            raise
+        if in_operation() or not receipt_by_client_id(db(), g.spend_request, client_id):
+            raise  # an outbox operation committed by a racing attempt is answered by web/outbox.py
         return _already_stored()  # a racing attempt committed it first (PostgreSQL)
     except Exception:
         _forget(files, names)
         raise
-    return _panel(notice=_("Bonnetje opgeslagen. Vul het bedrag in dat erop staat."))
 
 
 def _already_stored():
@@ -152,28 +160,20 @@ def _forget(files: ReceiptFiles, names: list[str]) -> None:
 
 
 @bp.post("/aanvragen/<int:request_id>/bonnetjes/<int:receipt_id>/bedrag")
+@refusal_shows(lambda violation: _panel(422, **{violation.field or f"amount-{g.receipt.id}": violation.message}))
 def amount():
     """The worker types the total on the receipt."""
     begin_write(db())
-    try:
-        set_receipt_amount(db(), g.receipt, g.spend_request, current_user.id, request.form.get("amount", ""))
-    except RuleViolation as violation:
-        db().rollback()
-        return _panel(422, **{violation.field or f"amount-{g.receipt.id}": violation.message})
-    db().commit()
+    set_receipt_amount(db(), g.receipt, g.spend_request, current_user.id, request.form.get("amount", ""))
     return _panel(notice=_("Bedrag opgeslagen."))
 
 
 @bp.post("/aanvragen/<int:request_id>/geen-bonnetje")
+@_refused_beside("no_receipt_reason")
 def no_receipt():
     """The requester states that no receipt is possible, with the reason."""
     begin_write(db())
-    try:
-        state_no_receipt(db(), g.spend_request, current_user.id, request.form.get("no_receipt_reason", ""))
-    except RuleViolation as violation:
-        db().rollback()
-        return _panel(422, **{violation.field or "no_receipt_reason": violation.message})
-    db().commit()
+    state_no_receipt(db(), g.spend_request, current_user.id, request.form.get("no_receipt_reason", ""))
     return _panel(notice=_("Opgeslagen: er is geen bonnetje."))
 
 

@@ -20,28 +20,26 @@ or not at all. Saving a draft, voting and commenting are also sent from the phon
 UUID (web/outbox.py): then they answer JSON, are applied exactly once, and a draft is saved and
 posted in one transaction, so a refused post leaves nothing half-done.
 """
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
-from models.audit import team_version, timeline
+from models.audit import team_version
 from models.db import begin_write
 from models.decisions import decide
-from models.inbox import balances
 from models.ledger import lock_for_money
-from models.members import Member
 from models.money import cents_to_input, parse_amount
 from models.requests import (
-    ALTERNATIVES, DraftInput, RequestStatus, add_comment, comments_of, may_request, post_request,
+    ALTERNATIVES, DraftInput, RequestStatus, add_comment, may_request, post_request,
     save_draft, withdraw_request)
-from models.rules import RuleViolation
 from models.teams import CostCategory, District
-from models.votes import VoteChoice, cast_vote, is_voting_member, lift_stop, may_stop, place_stop, standing_stop, votes_on
+from models.request_page import request_page as read_request_page
+from models.votes import cast_vote, lift_stop, place_stop
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
-from web.htmx import render_page_or_partial, wants_partial
 from web.live import not_modified, with_etag
-from web.outbox import applied, client_operation, in_operation, refused
+from web.outbox import client_operation, in_operation
+from web.respond import refusal_shows, respond
 
 bp = Blueprint("requests", __name__, url_prefix="/teams/<int:team_id>/aanvragen")
 
@@ -127,57 +125,25 @@ def update():
 
 
 def _save(existing):
-    if in_operation():
-        return _save_from_outbox(existing)
+    """Save the draft, then post it when asked. From a plain form the draft is kept whatever posting says
+    next; from the outbox both land in one transaction with its record, so a refused post leaves nothing."""
     draft_input = _posted_draft()
-    draft_input.household_reference, reference = "", draft_input.household_reference  # never sent back
-    try:
-        saved = save_draft(db(), g.team, g.membership, DraftInput(**{**vars(draft_input), "household_reference": reference}),
-                           request=existing, household_secret=current_app.config["HOUSEHOLD_KEY_SECRET"])
-    except RuleViolation as violation:
-        db().rollback()
-        return _render_form(draft_input, existing, 422, {violation.field or "form": violation.message})
-    db().commit()  # the draft is kept, whatever posting says next
-    if request.form.get("action") == "post":
-        try:
-            post_request(db(), saved, g.team, current_user.id)
-        except RuleViolation as violation:
-            db().rollback()
-            return _render_form(draft_input, saved, 422, {violation.field or "form": violation.message})
+    shown = DraftInput(**{**vars(draft_input), "household_reference": ""})  # the reference is never sent back
+    g.refusal_view = lambda violation: _render_form(shown, g.get("saved_draft") or existing, 422,
+                                                    {violation.field or "form": violation.message})
+    g.saved_draft = saved = save_draft(db(), g.team, g.membership, draft_input, request=existing,
+                                       household_secret=current_app.config["HOUSEHOLD_KEY_SECRET"])
+    if not in_operation():
         db().commit()
-        return redirect(url_for("requests.show", request_id=saved.id), code=303)
-    return redirect(url_for("requests.show", request_id=saved.id, opgeslagen=1), code=303)
+    if request.form.get("action") == "post":
+        post_request(db(), saved, g.team, current_user.id)
+    back = url_for("requests.show", request_id=saved.id, **({"opgeslagen": 1} if saved.status == RequestStatus.DRAFT else {}))
+    return respond(json={"status": saved.status, "redirect": back}, back=back)
 
 
-def _save_from_outbox(existing):
-    """A draft from the outbox: saved, and posted when asked, in one transaction with its record."""
-    try:
-        saved = save_draft(db(), g.team, g.membership, _posted_draft(), request=existing,
-                           household_secret=current_app.config["HOUSEHOLD_KEY_SECRET"])
-        if request.form.get("action") == "post":
-            post_request(db(), saved, g.team, current_user.id)
-    except RuleViolation as violation:
-        return refused(violation)
-    saved_only = {"opgeslagen": 1} if saved.status == RequestStatus.DRAFT else {}
-    return applied({"status": saved.status, "redirect": url_for("requests.show", request_id=saved.id, **saved_only)})
-
-
-def request_page_context(spend_request):
-    """What templates/requests/detail.html shows of a request (also re-rendered by web/receipts.py)."""
-    money = balances(db(), g.team.id, spend_request.budget_year_id) if spend_request.budget_year_id else None
-    votes = votes_on(db(), spend_request.id)
-    comments = comments_of(db(), spend_request.id)
-    events = timeline(db(), spend_request.id)
-    member_ids = {spend_request.requester_id} | {v.member_id for v in votes} | {c.member_id for c in comments} \
-        | {e.actor_id for e in events if e.actor_id}
-    names = dict(db().exec(select(Member.id, Member.display_name).where(Member.id.in_(member_ids))).all())
-    return {"team": g.team, "req": spend_request, "category": db().get(CostCategory, spend_request.cost_category_id)
-            if spend_request.cost_category_id else None, "money": money, "votes": votes, "comments": comments,
-            "events": events, "names": names, "stop": standing_stop(db(), spend_request.id),
-            "can_vote": spend_request.is_open and is_voting_member(g.membership, spend_request),
-            "can_stop": spend_request.is_open and may_stop(g.membership, spend_request),
-            "my_vote": next((v for v in votes if v.member_id == current_user.id), None),
-            "version": team_version(db(), g.team.id), "choices": VoteChoice}
+def request_page_context(spend_request) -> dict:
+    """What templates/requests/detail.html and its parts show of a request (models/request_page.py)."""
+    return read_request_page(db(), g.team, spend_request, g.membership).context()
 
 
 @bp.get("/<int:request_id>")
@@ -200,47 +166,39 @@ def live():
                                      status_changed=request.args.get("stand") != g.spend_request.status), version)
 
 
-def request_page_or_part(part: str, status: int, **extra):
-    """An htmx swap gets only `part` of the request page (a part that needs only `req`); a plain form the
-    whole page, with `extra` (a message beside its field) in it."""
-    context = {"req": g.spend_request} if wants_partial() else request_page_context(g.spend_request)
-    return render_page_or_partial("requests/detail.html", part, status, **context, **extra)
+def request_page(part: str, status: int = 200, *, json=None, back=None, **extra):
+    """A request page's answer through `respond`: the page, or `part` of it for htmx, with `extra`."""
+    return respond(status, json=json, back=back, page="requests/detail.html", part=part,
+                   context=lambda: request_page_context(g.spend_request), **extra)
 
 
-def _after_action(status=200, **errors):
-    if request.accept_mimetypes.best == "application/json":  # the swipe card only needs the outcome
-        message = next(iter(errors.values()), None)
-        return jsonify(status=g.spend_request.status, error=str(message) if message else None), status
-    if status == 200 and not wants_partial():
-        return redirect(url_for("requests.show", request_id=g.spend_request.id), code=303)
-    return render_page_or_partial("requests/detail.html", "requests/_actions.html", status, errors=errors,
-                                  **request_page_context(g.spend_request))
+def _actions(status=200, **errors):
+    """The request page's actions after a vote, stop or comment: the swipe card and the outbox get the
+    outcome as JSON, a plain form goes back to the page, htmx gets the actions (with the message)."""
+    message = next(iter(errors.values()), None)
+    if in_operation():
+        json = {"status": g.spend_request.status, "redirect": url_for("requests.show", request_id=g.spend_request.id)}
+    else:
+        json = {"status": g.spend_request.status, "error": str(message) if message else None}
+    return request_page("requests/_actions.html", status, json=json,
+                        back=url_for("requests.show", request_id=g.spend_request.id), errors=errors)
+
+
+def _actions_refused(default_field: str):
+    """Refusals of an action are shown beside its field (or `default_field`) in the actions."""
+    return refusal_shows(lambda violation: _actions(422, **{violation.field or default_field: violation.message}))
 
 
 def _decide_after(action):
     """Run `action`, then let the rules decide, all under the money lock (`load_request`), committed once."""
-    try:
-        action()
-        decide(db(), g.spend_request, g.team, actor_id=current_user.id)
-    except RuleViolation as violation:
-        if in_operation():
-            return refused(violation)
-        db().rollback()
-        db().refresh(g.spend_request)
-        return _after_action(422, **{violation.field or "vote": violation.message})
-    if in_operation():
-        return applied(_outcome())
-    db().commit()
-    return _after_action()
-
-
-def _outcome():
-    """What the outbox is told after a vote or comment took effect."""
-    return {"status": g.spend_request.status, "redirect": url_for("requests.show", request_id=g.spend_request.id)}
+    action()
+    decide(db(), g.spend_request, g.team, actor_id=current_user.id)
+    return _actions()
 
 
 @bp.post("/<int:request_id>/stem")
 @client_operation("vote")
+@_actions_refused("vote")
 def vote():
     """Vote, or change the vote, and decide if that completes a quorum."""
     form = request.form
@@ -254,12 +212,14 @@ def vote():
 
 
 @bp.post("/<int:request_id>/stop")
+@_actions_refused("vote")
 def stop():
     """Place a stop: the request cannot be granted while it stands."""
     return _decide_after(lambda: place_stop(db(), g.spend_request, g.membership, request.form.get("stop_reason", "")))
 
 
 @bp.post("/<int:request_id>/stop-opheffen")
+@_actions_refused("vote")
 def lift():
     """Lift the stop; the votes may then complete a decision."""
     return _decide_after(lambda: lift_stop(db(), g.spend_request, g.membership, request.form.get("stop_reason", "")))
@@ -267,28 +227,17 @@ def lift():
 
 @bp.post("/<int:request_id>/reacties")
 @client_operation("comment")
+@_actions_refused("body")
 def comment():
     """Add a message to the discussion."""
-    try:
-        add_comment(db(), g.spend_request, g.membership, request.form.get("body", ""))
-    except RuleViolation as violation:
-        if in_operation():
-            return refused(violation)
-        db().rollback()
-        return _after_action(422, body=violation.message)
-    if in_operation():
-        return applied(_outcome())
-    db().commit()
-    return _after_action()
+    add_comment(db(), g.spend_request, g.membership, request.form.get("body", ""))
+    return _actions()
 
 
 @bp.post("/<int:request_id>/intrekken")
+@_actions_refused("withdraw")
 def withdraw():
     """The requester withdraws the request (or throws away the draft)."""
-    try:
-        withdraw_request(db(), g.spend_request, current_user.id)
-    except RuleViolation as violation:
-        db().rollback()
-        return _after_action(422, withdraw=violation.message)
+    withdraw_request(db(), g.spend_request, current_user.id)
     db().commit()
     return redirect(url_for("teams.home"), code=303)

@@ -463,3 +463,52 @@ def test_an_attempt_that_waited_for_the_lock_finds_the_photo_stored_and_stores_n
     answer = outbox_upload(client, granted, jpeg_with_gps(), client_id)
     assert answer.status_code == 200 and answer.get_json()["notice"] == "Dit bonnetje was al opgeslagen."
     assert len(receipts(session)) == 1 and stored_files(app) == []
+
+
+# --- one exactly-once contract: a receipt is an outbox operation like a vote (Teambudget-Operation) ---
+
+def operation_upload(client, world, data, client_uuid, filename="bonnetje.jpg"):
+    """POST a photo as the outbox sends every item: multipart, JSON wanted, its UUID in the header."""
+    boundary, body = encode_multipart(MultiDict([("photo", FileStorage(io.BytesIO(data), filename))]))
+    return client.post(upload_url(world), data=body, content_type=f"multipart/form-data; boundary={boundary}",
+                       headers={"Accept": "application/json", "Teambudget-Operation": client_uuid})
+
+
+def operations(session):
+    from models.outbox import ClientOperation
+    session.expire_all()
+    return session.exec(select(ClientOperation)).all()
+
+
+def test_a_receipt_sent_offline_then_replayed_twice_is_stored_once_as_one_operation(app, client, session, login_as,
+                                                                                     granted):
+    login_as(granted["worker"])
+    photo, client_uuid = jpeg_with_gps(), "5f0c7a1e-0000-4000-8000-0000000000dd"
+    answers = [operation_upload(client, granted, photo, client_uuid) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].get_json() == answers[1].get_json() == answers[2].get_json()
+    assert answers[0].get_json()["redirect"].endswith(f"/aanvragen/{granted['request'].id}#receipts")
+    assert [a.headers.get("Teambudget-Operation-Replayed") for a in answers] == [None, "true", "true"]
+    assert len(receipts(session)) == 1 and len(stored_files(app)) == 2  # the photo and its thumbnail
+    [operation] = operations(session)
+    assert operation.kind == "receipt"
+
+
+def test_the_same_operation_with_another_photo_is_a_conflict_and_stores_nothing(app, client, session, login_as,
+                                                                               granted):
+    login_as(granted["worker"])
+    client_uuid = "5f0c7a1e-0000-4000-8000-0000000000ee"
+    assert operation_upload(client, granted, jpeg_with_gps(), client_uuid).status_code == 200
+    other = operation_upload(client, granted, jpeg_with_gps(size=(320, 240)), client_uuid)
+    assert other.status_code == 409 and other.get_json()["conflict"] == "reused"
+    assert len(receipts(session)) == 1 and len(stored_files(app)) == 2
+
+
+def test_a_refused_receipt_operation_records_nothing_and_may_be_sent_again(app, client, session, login_as, granted):
+    login_as(granted["worker"])
+    client_uuid = "5f0c7a1e-0000-4000-8000-0000000000ff"
+    refused = operation_upload(client, granted, b"not a photo", client_uuid)
+    assert refused.status_code == 422 and refused.get_json()["field"] == "photo"
+    assert receipts(session) == [] and operations(session) == [] and stored_files(app) == []
+    assert operation_upload(client, granted, jpeg_with_gps(), client_uuid).status_code == 200
+    assert len(receipts(session)) == 1 and len(operations(session)) == 1

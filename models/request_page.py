@@ -1,0 +1,99 @@
+"""What the request page shows, as one read model (like `team_overview` in models/inbox.py).
+
+`request_page` gathers everything templates/requests/detail.html and its parts show of one posted request
+for one member: status, votes, stop, discussion, timeline, budget effect, and for a granted request the card
+and the receipts. The page and its partials get it explicitly (`RequestPage.context()`); no template asks
+the database on its own. The card part is also polled alone (web/cards.py), so `card_panel` stands apart.
+Reads only: nothing here writes.
+"""
+from dataclasses import dataclass, fields
+
+from sqlmodel import Session, select
+
+from models.audit import team_version, timeline
+from models.cards import NAMED_STATES, STATE_LABELS, card_choice, cards_of_request, current_card
+from models.inbox import balances
+from models.members import Member, Membership
+from models.receipts import ReceiptPanel, receipt_panel
+from models.requests import RequestStatus, SpendRequest, comments_of
+from models.teams import CostCategory, Team
+from models.votes import VoteChoice, is_voting_member, may_stop, standing_stop, votes_on
+
+
+def display_names(session: Session, member_ids) -> dict[int, str]:
+    """The display name of each member in `member_ids`."""
+    ids = {member_id for member_id in member_ids if member_id}
+    if not ids:
+        return {}
+    return dict(session.exec(select(Member.id, Member.display_name).where(Member.id.in_(ids))).all())
+
+
+def category_of(session: Session, spend_request: SpendRequest) -> CostCategory | None:
+    """The cost category of a request, or None when it has none."""
+    return session.get(CostCategory, spend_request.cost_category_id) if spend_request.cost_category_id else None
+
+
+@dataclass
+class CardPanel:
+    """The card part of a granted request: its card, the stock to choose from, whether it is mine."""
+    card: object
+    state_labels: dict
+    named_states: object
+    mine: bool
+    stock: list
+    version: int
+
+
+def card_panel(session: Session, spend_request: SpendRequest, member_id: int, version: int | None = None) -> CardPanel:
+    """What the card part shows; `version`, the team's, when the caller has read it already."""
+    cards = cards_of_request(session, spend_request.id)
+    return CardPanel(card=current_card(cards), state_labels=STATE_LABELS, named_states=NAMED_STATES,
+                     mine=spend_request.requester_id == member_id,
+                     stock=card_choice(session, spend_request, member_id, cards),
+                     version=team_version(session, spend_request.team_id) if version is None else version)
+
+
+@dataclass
+class RequestPage:
+    """Everything the request page shows of one request for one member (the names its templates use)."""
+    team: Team
+    req: SpendRequest
+    category: CostCategory | None
+    money: dict | None
+    votes: list
+    comments: list
+    events: list
+    names: dict[int, str]
+    stop: object
+    can_vote: bool
+    can_stop: bool
+    my_vote: object
+    version: int
+    choices: type
+    card_panel: CardPanel | None  # a granted request only
+    receipt_panel: ReceiptPanel | None  # a granted request only
+
+    def context(self) -> dict:
+        """The page as template variables."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def request_page(session: Session, team: Team, spend_request: SpendRequest, membership: Membership) -> RequestPage:
+    """The request page of `spend_request` (of `team`) as `membership`'s member sees it."""
+    member_id = membership.member_id
+    votes, comments = votes_on(session, spend_request.id), comments_of(session, spend_request.id)
+    events = timeline(session, spend_request.id)
+    version = team_version(session, team.id)
+    granted = spend_request.status == RequestStatus.GRANTED
+    return RequestPage(
+        team=team, req=spend_request, category=category_of(session, spend_request),
+        money=balances(session, team.id, spend_request.budget_year_id) if spend_request.budget_year_id else None,
+        votes=votes, comments=comments, events=events,
+        names=display_names(session, {spend_request.requester_id} | {v.member_id for v in votes}
+                            | {c.member_id for c in comments} | {e.actor_id for e in events}),
+        stop=standing_stop(session, spend_request.id),
+        can_vote=spend_request.is_open and is_voting_member(membership, spend_request),
+        can_stop=spend_request.is_open and may_stop(membership, spend_request),
+        my_vote=next((v for v in votes if v.member_id == member_id), None), version=version, choices=VoteChoice,
+        card_panel=card_panel(session, spend_request, member_id, version) if granted else None,
+        receipt_panel=receipt_panel(session, spend_request, member_id) if granted else None)
