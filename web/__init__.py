@@ -30,6 +30,8 @@ def create_app(test_config=None):
     errors.init_app(app)
     cli.init_app(app)
     pwa.init_app(app)
+    from web.live import etag_for
+    app.add_template_global(etag_for)     # the ETag of a live region, the same in the page as in the header
 
     from web import account, admin, auth, outbox, requests, shell, teams
 

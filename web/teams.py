@@ -10,6 +10,7 @@ from models.audit import team_version
 from models.db import begin_write
 from models.decisions import expire_overdue, has_overdue_requests
 from models.members import ROLE_LABELS
+from models.requests import may_request
 from models.teams import District
 from web.access import load_team_of_member
 from web.database import db
@@ -56,6 +57,7 @@ def home():
     district = db().get(District, g.team.district_id)
     return with_etag(render_template("teams/home.html", team=g.team, district=district,
                                      role_label=ROLE_LABELS[g.membership.role], version=version,
+                                     may_request=may_request(g.membership),
                                      **overview), version)
 
 
