@@ -4,16 +4,13 @@ Two districts, three teams of twelve members covering every role, a budget year 
 budget per team, and the cost categories of docs/domain.md. Names are invented workers' names: no
 client data exists in the demo.
 """
-from datetime import date
-
 from sqlmodel import Session, select
 
-from models.clock import utcnow
 from models.invites import invite_recovery
 from models.members import Member, Role, add_membership, create_member
 from models.passkeys import active_passkeys
 from models.ledger import allocate_annual_budget
-from models.teams import BudgetYear, District, Municipality, Team, add_default_cost_categories
+from models.teams import District, Municipality, Team, create_municipality
 
 DEMO_MUNICIPALITY = "Gemeente Demodam"
 DEMO_COORDINATOR = "Cora Coördinator"
@@ -37,15 +34,7 @@ def seed_demo(session: Session) -> bool:
     """Create the demo municipality unless any municipality exists; True when it was created."""
     if session.exec(select(Municipality.id)).first() is not None:
         return False
-    municipality = Municipality(name=DEMO_MUNICIPALITY)
-    session.add(municipality)
-    session.flush()
-    add_default_cost_categories(session, municipality)
-    year = utcnow().year
-    budget_year = BudgetYear(municipality_id=municipality.id, year=year, starts_on=date(year, 1, 1),
-                             ends_on=date(year, 12, 31))
-    session.add(budget_year)
-    session.flush()
+    municipality, budget_year = create_municipality(session, DEMO_MUNICIPALITY)
     create_member(session, municipality_id=municipality.id, display_name=DEMO_COORDINATOR, is_coordinator=True)
     districts = {}
     names = iter(_FIRST_NAMES)

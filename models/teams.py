@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
+from models.clock import utcnow
 from models.money import MAX_AMOUNT_CENTS
 
 
@@ -166,6 +167,23 @@ def add_default_cost_categories(session: Session, municipality: Municipality) ->
         session.add(CostCategory(municipality_id=municipality.id, code=code, name_nl=name_nl,
                                  name_en=name_en, position=position))
 
+
+def create_municipality(session: Session, name: str, *, year: int | None = None,
+                        cost_categories: bool = True) -> tuple[Municipality, BudgetYear]:
+    """A new municipality with the cost categories of docs/domain.md and its budget year `year` (the
+    calendar year, this one by default): what the demo seed, the bench and the tests start from.
+    `cost_categories=False` leaves the categories to the caller (tests that add their own)."""
+    municipality = Municipality(name=name)
+    session.add(municipality)
+    session.flush()
+    if cost_categories:
+        add_default_cost_categories(session, municipality)
+    year = year or utcnow().year
+    budget_year = BudgetYear(municipality_id=municipality.id, year=year, starts_on=date(year, 1, 1),
+                             ends_on=date(year, 12, 31))
+    session.add(budget_year)
+    session.flush()
+    return municipality, budget_year
 
 
 #: the settings a coordinator may change, with their lowest and highest allowed value

@@ -20,7 +20,7 @@ from models.db import make_engine, make_session  # noqa: E402
 from models.members import add_membership, create_member  # noqa: E402
 from models.sign_in import start_login_session  # noqa: E402
 from models.ledger import allocate_annual_budget  # noqa: E402
-from models.teams import BudgetYear, District, Municipality, Team  # noqa: E402
+from models.teams import BudgetYear, District, Team, create_municipality  # noqa: E402
 from web import create_app  # noqa: E402
 from web.extensions import limiter  # noqa: E402
 
@@ -118,10 +118,9 @@ def session(app, database_url):
 def make_team(session):
     """Create a team (with its municipality, district and this year's budget) and return it."""
     def factory(name="Team Oost", municipality=None, annual_budget_cents=250_000):
-        if municipality is None:
-            municipality = Municipality(name=f"Gemeente {name}")
-            session.add(municipality)
-            session.flush()
+        if municipality is None:  # the tests add cost categories where they need them
+            municipality, _budget_year = create_municipality(session, f"Gemeente {name}", year=date.today().year,
+                                                             cost_categories=False)
         district = District(municipality_id=municipality.id, name=f"Stadsdeel {name}")
         session.add(district)
         session.flush()

@@ -16,7 +16,7 @@ members vote on it, always with the same choice, so each POST is a vote change a
 """
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, text
 from sqlalchemy import select as sa_select
@@ -31,7 +31,7 @@ from models.members import Member, Role, active_membership, add_membership, crea
 from models.requests import (
     ALTERNATIVES, Comment, DraftInput, RequestStatus, SpendRequest, household_key, post_request, save_draft)
 from models.sign_in import start_login_session
-from models.teams import BudgetYear, CostCategory, District, Municipality, Team, add_default_cost_categories
+from models.teams import CostCategory, District, Team, create_municipality
 from models.votes import Vote, cast_vote
 
 #: share of the history that belongs to the benchmarked team
@@ -151,15 +151,7 @@ def count_rows(engine) -> dict[str, int]:
 
 def _base(session):
     """Municipality, three teams with their members, the cost categories and this year's budget year."""
-    municipality = Municipality(name="Gemeente Benchdam")
-    session.add(municipality)
-    session.flush()
-    add_default_cost_categories(session, municipality)
-    year = utcnow().year
-    budget_year = BudgetYear(municipality_id=municipality.id, year=year, starts_on=date(year, 1, 1),
-                             ends_on=date(year, 12, 31))
-    session.add(budget_year)
-    session.flush()
+    municipality, budget_year = create_municipality(session, "Gemeente Benchdam")
     create_member(session, municipality_id=municipality.id, display_name="Bench Coördinator", is_coordinator=True)
     teams = []
     for district_name, team_name, roles in [("Centrum", "Team Bench", BENCH_ROLES),
