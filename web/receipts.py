@@ -27,11 +27,11 @@ from sqlmodel import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models.db import begin_write
-from models.members import Member
 from models.receipt_images import ReceiptFiles, check_photo_count, clean_receipt_image, new_file_name
 from models.receipts import (
     Receipt, add_receipt, check_may_add_receipts, count_missing_receipts, missing_receipts, receipt_by_client_id,
     receipt_panel, set_receipt_amount, state_no_receipt)
+from models.request_page import display_names
 from models.rules import RuleViolation
 from models.teams import CostCategory
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
@@ -205,8 +205,7 @@ def thumbnail():
 def missing():
     """Requests whose card was handed over a week ago or more, with no receipt and no statement."""
     rows = missing_receipts(db(), g.team.id)
-    requesters = {r.requester_id for r, _at in rows}
-    names = dict(db().exec(select(Member.id, Member.display_name).where(Member.id.in_(requesters))).all()) if rows else {}
+    names = display_names(db(), {r.requester_id for r, _at in rows})
     categories = {c.id: c for c in db().exec(select(CostCategory).where(
         CostCategory.id.in_({r.cost_category_id for r, _at in rows if r.cost_category_id})))} if rows else {}
     return render_template("receipts/missing.html", team=g.team, rows=rows, names=names, categories=categories)

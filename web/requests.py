@@ -22,7 +22,6 @@ posted in one transaction, so a refused post leaves nothing half-done.
 """
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlmodel import select
 
 from models.audit import team_version
 from models.db import begin_write
@@ -32,7 +31,7 @@ from models.money import cents_to_input, parse_amount
 from models.requests import (
     ALTERNATIVES, DraftInput, RequestStatus, add_comment, may_request, post_request,
     save_draft, withdraw_request)
-from models.teams import CostCategory, District
+from models.teams import active_cost_categories
 from models.request_page import request_page as read_request_page
 from models.votes import cast_vote, lift_stop, place_stop
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
@@ -65,9 +64,7 @@ def keep_ids(_endpoint, values):
 
 
 def _categories():
-    municipality_id = db().get(District, g.team.district_id).municipality_id
-    return list(db().exec(select(CostCategory).where(CostCategory.municipality_id == municipality_id,
-                                                     CostCategory.active).order_by(CostCategory.position)))
+    return active_cost_categories(db(), g.team)
 
 
 def _render_form(draft_input=None, spend_request=None, status=200, errors=None):
