@@ -130,6 +130,13 @@ def municipality_of_team(session: Session, team: Team) -> Municipality:
     return session.get(Municipality, district.municipality_id)
 
 
+def active_cost_categories(session: Session, team: Team) -> list[CostCategory]:
+    """The cost categories a request of `team` may have: its municipality's active ones, in their order."""
+    municipality_id = session.get(District, team.district_id).municipality_id
+    return list(session.exec(select(CostCategory).where(CostCategory.municipality_id == municipality_id,
+                                                        CostCategory.active).order_by(CostCategory.position)))
+
+
 def teams_of_municipality(session: Session, municipality_id: int) -> list[Team]:
     """All teams of a municipality, ordered by district and name."""
     statement = (
