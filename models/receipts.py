@@ -9,13 +9,14 @@ Invariants:
   receipt, and nobody stated that no receipt is possible (a reason is required, checked for personal data).
 - A receipt names its files by a random name (models.receipt_images); the row is written in the same
   transaction the view commits, the files just before that commit and removed again if it fails.
-- `client_id` makes an upload idempotent: the outbox may send the same photo twice, it is kept once.
+- An upload is applied once per phone operation (web/outbox.py `client_operation`, the same table as
+  votes): a photo sent twice is kept once.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Text
 from sqlmodel import Field, Session, SQLModel, func, select
 
 from models.audit import record
@@ -36,7 +37,6 @@ class Receipt(SQLModel, table=True):
 
     __table_args__ = (
         CheckConstraint("amount_cents IS NULL OR amount_cents > 0", name="receipt_amount_positive"),
-        UniqueConstraint("request_id", "client_id", name="uq_receipt_request_client"),
     )
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="spendrequest.id", index=True)
@@ -48,8 +48,6 @@ class Receipt(SQLModel, table=True):
     height: int
     #: the total on the receipt, as the worker typed it; None until entered
     amount_cents: int | None = None
-    #: the phone's UUID for this upload (the outbox replays with it), so a resend is kept once
-    client_id: str | None = Field(default=None, max_length=36)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -91,21 +89,11 @@ def check_may_add_receipts(session: Session, request: SpendRequest, member_id: i
         raise RuleViolation(_l("Bonnetjes kunnen erbij zodra de cliënt de pas heeft gekregen."), field="photo")
 
 
-def receipt_by_client_id(session: Session, request: SpendRequest, client_id: str | None) -> Receipt | None:
-    """The receipt an earlier send of the same upload made, if any."""
-    if not client_id:
-        return None
-    return session.exec(select(Receipt).where(Receipt.request_id == request.id, Receipt.client_id == client_id)).first()
-
-
-def add_receipt(session: Session, request: SpendRequest, member_id: int, image: CleanImage, file_name: str,
-                client_id: str | None = None) -> Receipt:
+def add_receipt(session: Session, request: SpendRequest, member_id: int, image: CleanImage, file_name: str) -> Receipt:
     """Record a checked receipt photo (its files are written by the caller under `file_name`)."""
     check_may_add_receipts(session, request, member_id)
-    if client_id is not None and len(client_id) > 36:
-        raise RuleViolation(_l("Er ging iets mis. Probeer het opnieuw."), field="photo")
     receipt = Receipt(request_id=request.id, team_id=request.team_id, added_by_id=member_id, file_name=file_name,
-                      width=image.width, height=image.height, client_id=client_id or None)
+                      width=image.width, height=image.height)
     session.add(receipt)
     session.flush()
     record(session, team_id=request.team_id, request_id=request.id, actor_id=member_id, action="receipt_added",

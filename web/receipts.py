@@ -11,33 +11,31 @@ URL table (signed in, active member of the team; a request or receipt of another
 The request page includes templates/requests/_receipts.html; every POST answers through web/respond.py:
 that partial for htmx and static/js/receipts.js, JSON for the outbox (which asks for it), or back to the
 request page (303) for a plain form; a refusal shows its message beside the field.
-Exactly once: the outbox sends an upload like every other item, with its UUID in the Teambudget-Operation
-header (`client_operation`: the photos count in the body by their SHA-256; a replay gets the stored answer
-and stores nothing). The same UUID also comes as `client_id`, kept with the receipt (unique per request), so
-a direct send of receipts.js (without the header) that did arrive is answered "already stored" when the
-outbox sends the photo again.
+Exactly once: every upload from the phone carries a UUID in the Teambudget-Operation header, whether
+receipts.js sends it at once (and gets the partial back) or the outbox sends it later like every other item
+(`client_operation`: the photos count in the body by their SHA-256; the answer is recorded with the
+operation, and a replay, say of a direct send whose answer was lost, gets it and stores nothing).
 An upload is checked and re-encoded completely before anything is written: its files are written
 just before the one commit and removed again when the commit fails, so a refusal stores nothing.
 """
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models.db import begin_write
 from models.receipt_images import ReceiptFiles, check_photo_count, clean_receipt_image, new_file_name
 from models.receipts import (
-    Receipt, add_receipt, check_may_add_receipts, count_missing_receipts, missing_receipts, receipt_by_client_id,
-    receipt_panel, set_receipt_amount, state_no_receipt)
+    Receipt, add_receipt, check_may_add_receipts, count_missing_receipts, missing_receipts, receipt_panel,
+    set_receipt_amount, state_no_receipt)
 from models.request_page import display_names
 from models.rules import RuleViolation
 from models.teams import CostCategory
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.errors import render_error
-from web.outbox import client_operation, in_operation
+from web.outbox import client_operation
 from web.requests import request_page
 from web.respond import refusal_shows
 
@@ -110,9 +108,6 @@ def _refused_beside(field: str):
 @refusal_shows(lambda violation: _panel(422, photo=violation.message))
 def upload():
     """Check, clean and store the photo(s); all of them or none."""
-    client_id = request.form.get("client_id") or None  # the outbox's older contract (static/js/outbox.js)
-    if receipt_by_client_id(db(), g.spend_request, client_id):
-        return _already_stored()  # the outbox sent it again
     photos = [photo for photo in request.files.getlist("photo") if photo.filename]
     check_may_add_receipts(db(), g.spend_request, current_user.id)  # before any decoding work
     if not photos:
@@ -124,33 +119,21 @@ def upload():
     cleaned = [clean_receipt_image(photo.read()) for photo in photos]
     begin_write(db())
     db().refresh(g.spend_request)
-    if receipt_by_client_id(db(), g.spend_request, client_id):  # an attempt that held the lock before us
-        db().rollback()
-        return _already_stored()
-    return _store(cleaned, client_id)
+    return _store(cleaned)
 
 
-def _store(cleaned: list[bytes], client_id: str | None):
+def _store(cleaned: list[bytes]):
     """Write the files just before the one commit (in `_panel`); a refusal or a failed commit removes them."""
     names, files = [], _files()
     try:
         for image in cleaned:
             names.append(new_file_name())
-            add_receipt(db(), g.spend_request, current_user.id, image, names[-1], client_id if len(cleaned) == 1 else None)
+            add_receipt(db(), g.spend_request, current_user.id, image, names[-1])
             files.write(names[-1], image)
         return _panel(notice=_("Bonnetje opgeslagen. Vul het bedrag in dat erop staat."))
-    except IntegrityError:
-        _forget(files, names)
-        if in_operation() or not receipt_by_client_id(db(), g.spend_request, client_id):
-            raise  # an outbox operation committed by a racing attempt is answered by web/outbox.py
-        return _already_stored()  # a racing attempt committed it first (PostgreSQL)
-    except Exception:
+    except Exception:  # a racing attempt of the same operation that committed first is answered by web/outbox.py
         _forget(files, names)
         raise
-
-
-def _already_stored():
-    return _panel(notice=_("Dit bonnetje was al opgeslagen."))
 
 
 def _forget(files: ReceiptFiles, names: list[str]) -> None:

@@ -3,7 +3,8 @@
 A POST runs: its blueprint's preprocessor (sign-in, load, access, the locks) → one verb from models/ →
 commit → `respond(...)`. When the verb raises `RuleViolation`, the view does not catch it: the app's one
 handler (`answer_refusal`, registered by web/errors.py) rolls back and answers it —
-  - an outbox replay (web/outbox.py `in_operation`): `{"error", "field"}` with 422, nothing recorded;
+  - an outbox item (web/outbox.py `in_operation`) that wants JSON: `{"error", "field"}` with 422, nothing
+    recorded (one sent by a page that wants its part back, receipts.js, is shown as below);
   - otherwise what the view declared with `@refusal_shows(render)`: `render(violation)` draws the form or
     the part of the page again with the message beside its field, usually through `respond(422, …)`;
   - a view that declared nothing: `{"error", "field"}` with 422 for a script that wants JSON, else the
@@ -28,7 +29,8 @@ def wants_json() -> bool:
 def respond(status: int = 200, *, json: dict | None = None, back: str | None = None, page: str | None = None,
             part: str | None = None, context=None, **extra):
     """The answer of a POST, for whoever asked; a success (`status` below 400) is committed first:
-    - the outbox: `json` recorded with the operation (a success), or `json` as the refusal;
+    - an operation (Teambudget-Operation): `json` is recorded with it, and a replay gets that answer;
+      the first answer is `json` too, or the part for a page that sent it itself (receipts.js);
     - a script that wants JSON: `json`;
     - a plain form that succeeded: 303 to `back`;
     - htmx: `part` with `status`; a plain form that was refused (or a view without `back`): `page`.
@@ -37,9 +39,12 @@ def respond(status: int = 200, *, json: dict | None = None, back: str | None = N
 
     if status < 400:  # the verb took effect: commit it (with the outbox's record of the operation)
         if in_operation():
-            return applied(json or {}, status)
-        db().commit()
-    if in_operation() or wants_json():
+            answer = applied(json or {}, status)
+            if not wants_partial():
+                return answer
+        else:
+            db().commit()
+    if (in_operation() and not wants_partial()) or wants_json():
         return jsonify(json or {}), status
     if status < 400 and back and not wants_partial():
         return redirect(back, code=303)
@@ -72,7 +77,7 @@ def answer_refusal(violation):
     from web.outbox import in_operation
 
     rollback_request_session()
-    if in_operation():  # nothing applied, nothing recorded: the item may be edited and sent again
+    if in_operation() and not wants_partial():  # nothing recorded: the item may be edited and sent again
         return jsonify(refusal_json(violation)), 422
     render = g.get("refusal_view")
     if render is not None:

@@ -65,15 +65,13 @@
     return { state: left.state, message: pending ? texts().queued : messageOf(left), field: left.field };
   }
 
-  // A receipt photo (static/js/receipts.js): the shrunk Blob waits here with the upload's other fields. A
-  // client_id the page already sent it with becomes the item's UUID, so a send that did arrive is kept once.
+  // A receipt photo (static/js/receipts.js): the shrunk Blob waits here with the upload's other fields. The
+  // UUID the page already sent it with (options.id) stays the item's, so a send that did arrive is kept once.
   function queueUpload(blob, url, fields, options) {
-    var values = {}, clientId = null;
-    Object.keys(fields || {}).forEach(function (name) {
-      var list = [].concat(fields[name]).map(String);
-      if (name === "client_id") clientId = list[0]; else values[name] = list;
-    });
-    var id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(clientId || "") ? clientId.toLowerCase() : null;
+    var values = {};
+    Object.keys(fields || {}).forEach(function (name) { values[name] = [].concat(fields[name]).map(String); });
+    var given = (options && options.id) || "";
+    var id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(given) ? given.toLowerCase() : null;
     options = Object.assign({ subject: subjectOf(null, values, "receipt") }, options || {},
                             { blob: blob, id: id, fileName: blob.type === "image/jpeg" ? "bonnetje.jpg" : blob.name || "bonnetje" });
     return queue("receipt", new URL(url, location.href).href, values, options);

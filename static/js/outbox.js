@@ -5,7 +5,7 @@
    - Every item is stored in IndexedDB with a UUID (newId) before it is first sent, and sent
      with that UUID in the Teambudget-Operation header every time: the server applies it once and answers
      a replay with the stored answer (web/outbox.py). A receipt photo (a Blob, stored as it is) goes the
-     same way, as multipart, with its UUID also as "client_id", which the receipt keeps (web/receipts.py).
+     same way, as multipart (web/receipts.py).
      Nothing leaves the outbox except by an answer that says it took effect, or by the worker discarding it.
    - Items belong to a member: each carries the owner tag of the page that queued it. Only items whose tag
      is the one /uitbak/sleutel answers are sent; on a shared phone the others wait, marked "van een ander
@@ -170,12 +170,7 @@
     body.append("csrf_token", token);
     var headers = { "Accept": "application/json", "X-CSRFToken": token };
     headers[OPERATION_HEADER] = item.id;  // every item alike, a photo too: the server applies it once
-    if (item.blob) {
-      // The UUID also as "client_id": the receipt keeps it (Receipt.client_id), and a photo whose direct
-      // send (receipts.js) did arrive, without the header, is found by it and not stored again.
-      body.set("client_id", item.id);
-      body.append("photo", item.blob, item.fileName || "bonnetje.jpg");
-    }
+    if (item.blob) body.append("photo", item.blob, item.fileName || "bonnetje.jpg");
     return fetch(item.url, { method: "POST", body: body, headers: headers, credentials: "same-origin", redirect: "manual" });
   }
 
@@ -245,7 +240,7 @@
   scope.teambudgetOutbox = {
     sync: sync, items: allItems, forget: forget, newId: newId, deleteDatabase: deleteDatabase,
     problems: PROBLEMS, putItem: putItem, deleteItem: deleteItem, done: done, notify: notify, onChange: onChange,
-    askBackgroundSync: askBackgroundSync,
+    askBackgroundSync: askBackgroundSync, OPERATION_HEADER: OPERATION_HEADER,
     inItems: function (mode, work) { return inStore(ITEMS, mode, work); },
     answerOf: function (id) { return results[id]; },
   };

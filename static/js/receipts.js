@@ -2,12 +2,13 @@
    - Choosing photos (or pressing the button) sends each one on its own: drawn onto a canvas at most
      MAX_SIDE px on its longest side (EXIF orientation applied) and sent as a JPEG; a canvas carries no
      EXIF or GPS. A photo this browser cannot draw (HEIC on Chromium) goes as it is; the server converts it.
-   - Each send carries a new client_id (a UUID), so a resend by the outbox is stored once.
+   - Each photo gets a UUID before it is first sent, and goes with it in the Teambudget-Operation header,
+     as every outbox item does: the server applies it once (web/outbox.py).
    - The server answers with the receipts partial, which replaces the section (thumbnail, or the message).
    - Offline, or when the network fails during a send: queueReceiptUpload() hands the shrunk photo to the
-     outbox (static/js/outbox-page.js), which keeps it in IndexedDB and sends it once back online like every
-     other item: its client_id becomes the item's UUID, sent as the Teambudget-Operation header (and still
-     as client_id, which the receipt keeps). Online photos go straight away, with the progress bar.
+     outbox (static/js/outbox-page.js) under the same UUID; it keeps it in IndexedDB and sends it once back
+     online like every other item, so a send that did arrive (its answer lost) is not stored again.
+     Online photos go straight away, with the progress bar.
    Without JavaScript the form posts the original photos; the server shrinks them the same way. */
 (function () {
   "use strict";
@@ -35,13 +36,13 @@
     });
   }
 
-  // Hand the Blob, the URL to POST it to (as field "photo") and the other form fields to the outbox; the
-  // client_id becomes the item's UUID, so a send that did arrive is kept once. Resolves with the outbox's
-  // outcome ({state, message, result}), or null when this browser has no outbox.
-  async function queueReceiptUpload(blob, url, fields) {
+  // Hand the Blob, the URL to POST it to (as field "photo") and the UUID it was (or would have been) sent
+  // with to the outbox, which keeps that UUID, so a send that did arrive is kept once. Resolves with the
+  // outbox's outcome ({state, message, result}), or null when this browser has no outbox.
+  async function queueReceiptUpload(blob, url, operationId) {
     var outbox = window.teambudgetOutbox;
     if (!outbox || typeof outbox.queueUpload !== "function" || !window.indexedDB) return null;
-    return outbox.queueUpload(blob, url, fields);
+    return outbox.queueUpload(blob, url, {}, { id: operationId });
   }
 
   // Say what became of a photo handed to the outbox; true when the form may go on with the next photo.
@@ -56,22 +57,25 @@
     return true;
   }
 
-  // POST one photo; resolves with {status, html}; rejects with a TypeError when the network fails.
-  function send(url, blob, clientId, onProgress) {
+  // POST one photo; resolves with {status, html, replayed}; rejects with a TypeError when the network fails.
+  function send(url, blob, operationId, onProgress) {
     return new Promise(function (resolve, reject) {
       var data = new FormData();
       data.append("csrf_token", csrfToken());
-      data.append("client_id", clientId);
       data.append("photo", blob, blob.type === "image/jpeg" ? "bonnetje.jpg" : (blob.name || "bonnetje"));
       var xhr = new XMLHttpRequest();
       xhr.open("POST", url);
       xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader(window.teambudgetOutbox.OPERATION_HEADER, operationId);
       xhr.setRequestHeader("HX-Request", "true");
       xhr.setRequestHeader("HX-Request-Type", "partial");
       xhr.upload.addEventListener("progress", function (event) {
         if (event.lengthComputable) onProgress(event.loaded / event.total);
       });
-      xhr.addEventListener("load", function () { resolve({ status: xhr.status, html: xhr.responseText }); });
+      xhr.addEventListener("load", function () {
+        resolve({ status: xhr.status, html: xhr.responseText,
+                  replayed: xhr.getResponseHeader(window.teambudgetOutbox.OPERATION_HEADER + "-Replayed") === "true" });
+      });
       xhr.addEventListener("error", function () { reject(new TypeError("network")); });
       xhr.send(data);
     });
@@ -107,9 +111,9 @@
       var progress = form.querySelector("[data-receipt-progress]"), bar = progress.querySelector("progress");
       form.querySelector("[data-receipt-submit]").disabled = true;
       say(form, fill(messages.msgShrinking, i + 1, total));
-      var blob = await shrink(files[i]), clientId = window.teambudgetOutbox.newId();
+      var blob = await shrink(files[i]), operationId = window.teambudgetOutbox.newId();
       if (!navigator.onLine || queueing) {  // after a failed send the rest goes to the outbox too
-        var taken = afterQueued(form, await queueReceiptUpload(blob, url, { client_id: clientId }));
+        var taken = afterQueued(form, await queueReceiptUpload(blob, url, operationId));
         ready(form, taken);
         if (!taken) return;
         continue;
@@ -119,14 +123,15 @@
       say(form, fill(messages.msgSending, i + 1, total));
       var result;
       try {
-        result = await send(url, blob, clientId, function (part) { bar.value = Math.round(part * 100); });
+        result = await send(url, blob, operationId, function (part) { bar.value = Math.round(part * 100); });
       } catch (error) {
         progress.hidden = true;
-        queueing = afterQueued(form, await queueReceiptUpload(blob, url, { client_id: clientId }));
+        queueing = afterQueued(form, await queueReceiptUpload(blob, url, operationId));
         ready(form, queueing);
         if (!queueing) return;
         continue;
       }
+      if (result.replayed) { location.reload(); return; }  // the outbox had sent it already: show the page
       var panel = replacePanel(result.html);
       if (!panel) {  // not our partial (an expired page, a server error): say so and let the member retry
         progress.hidden = true;

@@ -7,6 +7,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlmodel import select
 
+from models.outbox import ClientOperation
 from models.receipts import Receipt
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_pwa import back_online
@@ -124,6 +125,9 @@ def test_a_photo_taken_offline_waits_in_the_outbox_and_is_stored_once_whenback_o
     expect(page.get_by_text("De uitbak is leeg")).to_be_visible()
     session.expire_all()
     [receipt] = session.exec(select(Receipt)).all()  # exactly one
-    assert receipt.client_id == item_id and max(receipt.width, receipt.height) == 1600  # shrunk on the phone
+    assert max(receipt.width, receipt.height) == 1600  # shrunk on the phone
+    # applied once, through the same operation table as every vote and draft
+    [operation] = session.exec(select(ClientOperation)).all()
+    assert (operation.client_uuid, operation.kind) == (item_id, "receipt")
     with Image.open(f"{app.config['RECEIPTS_PATH']}/{receipt.file_name}.jpg") as stored:
         assert not stored.getexif() and "exif" not in stored.info

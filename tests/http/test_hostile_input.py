@@ -53,7 +53,7 @@ WRITING_ENDPOINTS = {
     "requests.comment": ("voter", "form", ["body"]),
     "requests.stop": ("consultant", "form", ["stop_reason"]),
     "requests.lift": ("consultant", "form", ["stop_reason"]),
-    "receipts.upload": ("worker", "form", ["client_id", "photo"]),
+    "receipts.upload": ("worker", "form", ["photo"]),
     "receipts.amount": ("worker", "form", ["amount"]),
     "receipts.no_receipt": ("worker", "form", ["no_receipt_reason"]),
     "cards.reserve": ("worker", "form", ["card_id"]),

@@ -96,8 +96,11 @@ def upload_url(world):
     return f"/teams/{world['team'].id}/aanvragen/{world['request'].id}/bonnetjes"
 
 
-def upload(client, world, data, filename="bonnetje.jpg", partial=False, **fields):
+def upload(client, world, data, filename="bonnetje.jpg", partial=False, operation=None, **fields):
+    """POST a photo as a plain form, or (`partial`) as receipts.js sends it; `operation`: its UUID in the header."""
     headers = {"HX-Request": "true", "HX-Request-Type": "partial"} if partial else {}
+    if operation:
+        headers["Teambudget-Operation"] = operation
     # encoded in memory: the test client spools a large body to a temporary file that nothing closes
     # when the app refuses the body unread
     boundary, body = encode_multipart(MultiDict([("photo", FileStorage(io.BytesIO(data), filename)), *fields.items()]))
@@ -330,11 +333,27 @@ def test_a_failing_transaction_leaves_no_files(app, client, session, login_as, g
     assert [r.file_name for r in receipts(session)] == ["b" * 32] and stored_files(app) == []
 
 
-def test_the_same_upload_sent_twice_is_kept_once(app, client, session, login_as, granted):
+def test_a_direct_send_gets_its_part_and_the_outbox_resending_it_gets_the_recorded_answer(
+        app, client, session, login_as, granted):
+    """receipts.js sends a photo at once with its UUID; when the answer is lost the outbox sends it again."""
     login_as(granted["worker"])
-    for _attempt in range(2):
-        assert upload(client, granted, jpeg_with_gps(), partial=True, client_id="5f0c7a1e-0000-4000-8000-000000000001").status_code == 200
+    client_uuid = "5f0c7a1e-0000-4000-8000-000000000001"
+    direct = upload(client, granted, jpeg_with_gps(), partial=True, operation=client_uuid)
+    assert direct.status_code == 200 and "data-receipts" in direct.text and "Bonnetje opgeslagen" in direct.text
+    again = operation_upload(client, granted, jpeg_with_gps(), client_uuid)
+    assert again.status_code == 200 and again.headers["Teambudget-Operation-Replayed"] == "true"
+    assert again.get_json()["redirect"].endswith(f"/aanvragen/{granted['request'].id}#receipts")
     assert len(receipts(session)) == 1 and len(stored_files(app)) == 2
+    [operation] = operations(session)
+    assert operation.client_uuid == client_uuid and operation.kind == "receipt"
+
+
+def test_a_direct_send_that_is_refused_shows_the_message_in_its_part_and_records_nothing(
+        app, client, session, login_as, granted):
+    login_as(granted["worker"])
+    refused = upload(client, granted, b"geen foto", partial=True, operation="5f0c7a1e-0000-4000-8000-000000000002")
+    assert refused.status_code == 422 and "data-receipts" in refused.text and "Dit is geen foto" in refused.text
+    assert receipts(session) == [] and operations(session) == [] and stored_files(app) == []
 
 
 def test_only_the_requester_adds_receipts_once_the_card_was_handed_over(app, client, session, login_as, granted):
@@ -413,58 +432,6 @@ def test_missing_receipts_after_seven_days_until_a_receipt_or_a_reason(client, s
     assert "een week een bonnetje" not in home and "Ontbrekende bonnetjes" in home
 
 
-# --- the outbox's replays (static/js/outbox.js): JSON answers, exactly once per client_id ---
-
-def outbox_upload(client, world, data, client_id, filename="bonnetje.jpg"):
-    """POST a photo as the phone's outbox replays it: multipart, JSON wanted, its item's UUID as client_id."""
-    boundary, body = encode_multipart(MultiDict([("photo", FileStorage(io.BytesIO(data), filename)),
-                                                 ("client_id", client_id)]))
-    return client.post(upload_url(world), data=body, headers={"Accept": "application/json"},
-                       content_type=f"multipart/form-data; boundary={boundary}")
-
-
-def test_an_outbox_replay_is_answered_with_json_and_kept_once(app, client, session, login_as, granted):
-    login_as(granted["worker"])
-    answers = [outbox_upload(client, granted, jpeg_with_gps(), "5f0c7a1e-0000-4000-8000-0000000000aa") for _ in range(2)]
-    assert [a.status_code for a in answers] == [200, 200]
-    assert answers[0].get_json()["redirect"].endswith(f"/aanvragen/{granted['request'].id}#receipts")
-    assert answers[1].get_json()["notice"] == "Dit bonnetje was al opgeslagen."
-    [receipt] = receipts(session)
-    assert receipt.client_id == "5f0c7a1e-0000-4000-8000-0000000000aa" and len(stored_files(app)) == 2
-
-
-@pytest.mark.parametrize("what, make, filename, status, message",
-                         [r for r in REFUSALS if r[0] in ("too large", "text renamed .jpg")], ids=["too large", "not an image"])
-def test_an_outbox_replay_that_is_refused_gets_the_message_as_json(app, client, session, login_as, granted,
-                                                                   what, make, filename, status, message):
-    login_as(granted["worker"])
-    answer = outbox_upload(client, granted, make(), "5f0c7a1e-0000-4000-8000-0000000000bb", filename)
-    assert answer.status_code == status
-    assert message in answer.get_json()["error"] and answer.get_json()["field"] == "photo"
-    assert receipts(session) == [] and stored_files(app) == []
-
-
-def test_an_attempt_that_waited_for_the_lock_finds_the_photo_stored_and_stores_nothing(
-        app, client, session, login_as, granted, monkeypatch):
-    """Two sends of one item race: the second passes the first check before the first one commits."""
-    import web.receipts
-    client_id = "5f0c7a1e-0000-4000-8000-0000000000cc"
-    session.add(Receipt(request_id=granted["request"].id, team_id=granted["team"].id, added_by_id=granted["worker"].id,
-                        file_name="c" * 32, width=1, height=1, client_id=client_id))
-    session.commit()
-    checks, real_check = [], web.receipts.receipt_by_client_id
-
-    def check_after_the_first(*args):
-        """The first check ran before the other attempt committed: it found nothing."""
-        checks.append(args)
-        return real_check(*args) if len(checks) > 1 else None
-    monkeypatch.setattr(web.receipts, "receipt_by_client_id", check_after_the_first)
-    login_as(granted["worker"])
-    answer = outbox_upload(client, granted, jpeg_with_gps(), client_id)
-    assert answer.status_code == 200 and answer.get_json()["notice"] == "Dit bonnetje was al opgeslagen."
-    assert len(receipts(session)) == 1 and stored_files(app) == []
-
-
 # --- one exactly-once contract: a receipt is an outbox operation like a vote (Teambudget-Operation) ---
 
 def operation_upload(client, world, data, client_uuid, filename="bonnetje.jpg"):
@@ -512,3 +479,32 @@ def test_a_refused_receipt_operation_records_nothing_and_may_be_sent_again(app, 
     assert receipts(session) == [] and operations(session) == [] and stored_files(app) == []
     assert operation_upload(client, granted, jpeg_with_gps(), client_uuid).status_code == 200
     assert len(receipts(session)) == 1 and len(operations(session)) == 1
+
+
+@pytest.mark.parametrize("what, make, filename, status, message",
+                         [r for r in REFUSALS if r[0] in ("too large", "text renamed .jpg")], ids=["too large", "not an image"])
+def test_an_outbox_send_that_is_refused_gets_the_message_as_json(app, client, session, login_as, granted,
+                                                                  what, make, filename, status, message):
+    login_as(granted["worker"])
+    answer = operation_upload(client, granted, make(), "5f0c7a1e-0000-4000-8000-0000000000bb", filename)
+    assert answer.status_code == status
+    assert message in answer.get_json()["error"] and answer.get_json()["field"] == "photo"
+    assert receipts(session) == [] and stored_files(app) == []
+
+
+def test_two_sends_of_one_photo_racing_store_it_once(app, client, session, login_as, granted, monkeypatch):
+    """The second send passed the check for an earlier answer before the first one committed: its commit
+    fails on the operation's UUID, its files are removed, and it answers what the first one recorded."""
+    import web.outbox
+    login_as(granted["worker"])
+    client_uuid = "5f0c7a1e-0000-4000-8000-0000000000cc"
+    assert operation_upload(client, granted, jpeg_with_gps(), client_uuid).status_code == 200
+    checks, real_check = [], web.outbox.earlier_operation
+
+    def check_before_the_other_committed(*args):
+        checks.append(args)
+        return real_check(*args) if len(checks) > 1 else None
+    monkeypatch.setattr(web.outbox, "earlier_operation", check_before_the_other_committed)
+    answer = operation_upload(client, granted, jpeg_with_gps(), client_uuid)
+    assert answer.status_code == 200 and answer.headers["Teambudget-Operation-Replayed"] == "true"
+    assert len(checks) == 2 and len(receipts(session)) == 1 and len(stored_files(app)) == 2
