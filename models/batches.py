@@ -33,6 +33,12 @@ def open_batch(session: Session, municipality_id: int) -> LoadBatch | None:
                                                 LoadBatch.executed_at.is_(None))).first()
 
 
+def recent_batches(session: Session, municipality_id: int, count: int = 10) -> list[LoadBatch]:
+    """The municipality's newest batches, newest first."""
+    return list(session.exec(select(LoadBatch).where(LoadBatch.municipality_id == municipality_id)
+                             .order_by(LoadBatch.id.desc()).limit(count)))
+
+
 def lines_of(session: Session, batch_id: int) -> list[BatchLine]:
     """A batch's lines: top-ups first, then loads."""
     lines = session.exec(select(BatchLine).where(BatchLine.batch_id == batch_id).order_by(BatchLine.id)).all()

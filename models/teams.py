@@ -137,6 +137,12 @@ def active_cost_categories(session: Session, team: Team) -> list[CostCategory]:
                                                         CostCategory.active).order_by(CostCategory.position)))
 
 
+def cost_categories_by_id(session: Session, ids) -> dict[int, CostCategory]:
+    """These cost categories, by id (none asked, none read)."""
+    ids = {i for i in ids if i}
+    return {c.id: c for c in session.exec(select(CostCategory).where(CostCategory.id.in_(ids)))} if ids else {}
+
+
 def teams_of_municipality(session: Session, municipality_id: int) -> list[Team]:
     """All teams of a municipality, ordered by district and name."""
     statement = (

@@ -21,14 +21,14 @@ from datetime import date
 import segno
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
 
 from models.db import begin_write
 from models.decisions import redecide_open_requests
 from models.invites import (
     Invite, hash_token, invite_coordinator, invite_recovery, invite_to_team, open_invites, revoke_invite)
 from models.members import (
-    ROLE_LABELS, TEAM_ROLES, Member, Membership, add_membership, change_role, end_membership, team_roster)
+    ROLE_LABELS, TEAM_ROLES, Member, Membership, add_membership, change_role, end_membership, members_of_municipality,
+    team_roster)
 from models.bounds import parse_id, parse_whole_number
 from models.ledger import lock_for_money
 from models.money import cents_to_input, parse_amount
@@ -87,8 +87,8 @@ def overview():
 def _render_team(status=200, errors=None):
     roster = team_roster(db(), g.team.id)
     in_team = {member.id for member, _membership in roster}
-    others = [m for m in db().exec(select(Member).where(Member.municipality_id == g.municipality_id)
-                                   .order_by(Member.display_name)) if m.id not in in_team and not m.is_coordinator]
+    others = [m for m in members_of_municipality(db(), g.municipality_id)
+              if m.id not in in_team and not m.is_coordinator]
     return render_template("admin/team.html", team=g.team, roster=roster, others=others,
                            invites=open_invites(db(), g.municipality_id, g.team.id), roles=TEAM_ROLES,
                            role_labels=ROLE_LABELS, errors=errors or {}), status
@@ -185,8 +185,7 @@ def team_remove_member():
 @bp.get("/leden")
 def members():
     """All members of the municipality, with a recovery invite for each."""
-    everyone = list(db().exec(select(Member).where(Member.municipality_id == g.municipality_id)
-                              .order_by(Member.display_name)))
+    everyone = members_of_municipality(db(), g.municipality_id)
     passkey_counts = {m.id: len(active_passkeys(db(), m.id)) for m in everyone}
     return render_template("admin/members.html", members=everyone, passkey_counts=passkey_counts,
                            invites=open_invites(db(), g.municipality_id))

@@ -15,10 +15,10 @@ draws the overview or the batch again with the message beside its field (web/res
 """
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
 
 from models.batches import (
-    LoadBatch, cancel_batch, create_batch, execute_batch, freeze, lines_of, open_batch, teams_money, waiting_loads)
+    LoadBatch, cancel_batch, create_batch, execute_batch, freeze, lines_of, open_batch, recent_batches, teams_money,
+    waiting_loads)
 from models.bounds import parse_id
 from models.cards import STATE_LABELS, Card, act_on_card, open_cards, register_card
 from models.clock import utcnow
@@ -61,8 +61,7 @@ def _render_overview(status=200, errors=None, values=None):
     money = teams_money(db(), teams, year.id, loads) if year else {}
     rows = [{"team": team, "money": money.get(team.id), "cards": cards[team.id], "waiting": loads[team.id],
              "top_up_input": _top_up_input(money.get(team.id))} for team in teams]
-    batches = db().exec(select(LoadBatch).where(LoadBatch.municipality_id == g.municipality_id)
-                        .order_by(LoadBatch.id.desc()).limit(10)).all()
+    batches = recent_batches(db(), g.municipality_id)
     return render_template("cards/overview.html", rows=rows, batches=batches, open_batch=open_batch(
         db(), g.municipality_id), state_labels=STATE_LABELS, errors=errors or {}, values=values or {}), status
 

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale, gettext as _
-from sqlmodel import col, select
 
 from models.events import RemindersDue, RequestDecided, RequestPosted
-from models.members import Membership
+from models.members import colleagues_of
 from models.requests import RequestStatus, SpendRequest
 from models.subscriptions import subscriptions_of
 from models.teams import CostCategory, Team
@@ -45,9 +44,7 @@ def notices(session, outcomes) -> list[Notice]:
     found = []
     for outcome in outcomes:
         if isinstance(outcome, RequestPosted):
-            member_ids = session.exec(select(Membership.member_id).where(
-                Membership.team_id == outcome.team_id, col(Membership.ended_at).is_(None),
-                Membership.member_id != outcome.requester_id)).all()
+            member_ids = colleagues_of(session, outcome.team_id, outcome.requester_id)
         elif isinstance(outcome, RequestDecided):
             member_ids = [outcome.requester_id]
         elif isinstance(outcome, RemindersDue):

@@ -21,17 +21,15 @@ just before the one commit and removed again when the commit fails, so a refusal
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models.db import begin_write
 from models.receipt_images import ReceiptFiles, check_photo_count, clean_receipt_image, new_file_name
 from models.receipts import (
-    Receipt, add_receipt, check_may_add_receipts, count_missing_receipts, missing_receipts, receipt_panel,
-    set_receipt_amount, state_no_receipt)
+    Receipt, add_receipt, check_may_add_receipts, missing_receipts, set_receipt_amount, state_no_receipt)
 from models.request_page import display_names
 from models.rules import RuleViolation
-from models.teams import CostCategory
+from models.teams import cost_categories_by_id
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.errors import render_error
@@ -63,13 +61,6 @@ def keep_ids(_endpoint, values):
     """Links stay on the team (and request) of the page."""
     if "team" in g and "team_id" not in values:
         values["team_id"] = g.team.id
-
-
-@bp.app_context_processor
-def receipt_helpers():
-    """What the request page and the team's home page ask about receipts."""
-    return {"receipt_panel_for": lambda req: receipt_panel(db(), req, current_user.id),
-            "missing_receipts_for_me": lambda team: count_missing_receipts(db(), team.id, current_user.id)}
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -189,6 +180,5 @@ def missing():
     """Requests whose card was handed over a week ago or more, with no receipt and no statement."""
     rows = missing_receipts(db(), g.team.id)
     names = display_names(db(), {r.requester_id for r, _at in rows})
-    categories = {c.id: c for c in db().exec(select(CostCategory).where(
-        CostCategory.id.in_({r.cost_category_id for r, _at in rows if r.cost_category_id})))} if rows else {}
+    categories = cost_categories_by_id(db(), {r.cost_category_id for r, _at in rows})
     return render_template("receipts/missing.html", team=g.team, rows=rows, names=names, categories=categories)

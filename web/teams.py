@@ -9,12 +9,13 @@ from flask import Blueprint, g, render_template
 from models.audit import team_version
 from models.db import begin_write
 from models.decisions import expire_overdue, has_overdue_requests
+from models.inbox import team_overview
 from models.members import ROLE_LABELS
+from models.receipts import count_missing_receipts
 from models.requests import may_request
 from models.teams import District
 from web.access import load_team_of_member
 from web.database import db
-from models.inbox import team_overview
 from web.live import not_modified, with_etag
 
 bp = Blueprint("teams", __name__, url_prefix="/teams/<int:team_id>")
@@ -58,6 +59,7 @@ def home():
     return with_etag(render_template("teams/home.html", team=g.team, district=district,
                                      role_label=ROLE_LABELS[g.membership.role], version=version,
                                      may_request=may_request(g.membership),
+                                     missing_receipts_mine=count_missing_receipts(db(), g.team.id, g.membership.member_id),
                                      **overview), version)
 
 
