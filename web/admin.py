@@ -91,6 +91,8 @@ def _render_team(status=200, errors=None):
               if m.id not in in_team and not m.is_coordinator]
     return render_template("admin/team.html", team=g.team, roster=roster, others=others,
                            invites=open_invites(db(), g.municipality_id, g.team.id), roles=TEAM_ROLES,
+                           role_choices=[(role.value, ROLE_LABELS[role]) for role in TEAM_ROLES],
+                           member_choices=[(member.id, member.display_name) for member in others],
                            role_labels=ROLE_LABELS, errors=errors or {}), status
 
 
