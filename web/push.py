@@ -26,7 +26,6 @@ from flask_login import current_user
 
 from models.db import begin_write
 from models.events import take_committed
-from models.rules import RuleViolation
 from models.subscriptions import DEFAULT_PUSH_HOSTS, push_hosts, remind_waiting_voters, subscribe, unsubscribe
 from web.access import signed_in_member
 from web.bounds import json_object
@@ -34,6 +33,7 @@ from web.database import db
 from web.i18n import select_locale
 from web.push_keys import public_key
 from web.push_sender import Sender
+from web.respond import respond
 
 bp = Blueprint("push", __name__, url_prefix="/meldingen")
 log = logging.getLogger("teambudget.push")
@@ -80,16 +80,10 @@ def key():
 @bp.post("/aanmelden")
 def add():
     """Store this device's subscription for the signed-in member."""
-    begin_write(db())
-    try:
-        subscribe(db(), current_user.id, json_object(), locale=select_locale(),
-                  allow_insecure=current_app.config["PUSH_ALLOW_INSECURE_ENDPOINTS"],
-                  allowed_hosts=current_app.config["PUSH_ALLOWED_HOSTS"])
-    except RuleViolation as violation:
-        db().rollback()
-        return jsonify(error=str(violation.message)), 422
-    db().commit()
-    return jsonify(subscribed=True)
+    subscribe(db(), current_user.id, json_object(), locale=select_locale(),
+              allow_insecure=current_app.config["PUSH_ALLOW_INSECURE_ENDPOINTS"],
+              allowed_hosts=current_app.config["PUSH_ALLOWED_HOSTS"])  # a refusal: web/respond.py, JSON 422
+    return respond(json={"subscribed": True})
 
 
 @bp.post("/afmelden")
