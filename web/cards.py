@@ -24,7 +24,7 @@ from models.rules import RuleViolation
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.live import not_modified, with_etag
-from web.requests import request_page
+from web.request_page import request_page
 from web.respond import refusal_json, refusal_shows
 
 bp = Blueprint("cards", __name__, url_prefix="/teams/<int:team_id>/aanvragen/<int:request_id>/kaart")

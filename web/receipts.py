@@ -34,7 +34,7 @@ from web.access import load_request_of_team, load_team_of_member, signed_in_memb
 from web.database import db
 from web.errors import render_error
 from web.outbox import client_operation
-from web.requests import request_page
+from web.request_page import request_page
 from web.respond import refusal_shows
 
 bp = Blueprint("receipts", __name__, url_prefix="/teams/<int:team_id>")

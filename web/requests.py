@@ -32,12 +32,12 @@ from models.requests import (
     ALTERNATIVES, DraftInput, RequestStatus, add_comment, may_request, post_request,
     save_draft, withdraw_request)
 from models.teams import active_cost_categories
-from models.request_page import request_page as read_request_page
 from models.votes import cast_vote, lift_stop, place_stop
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.live import not_modified, with_etag
 from web.outbox import client_operation, in_operation
+from web.request_page import request_page, request_page_context
 from web.respond import refusal_shows, respond
 
 bp = Blueprint("requests", __name__, url_prefix="/teams/<int:team_id>/aanvragen")
@@ -138,11 +138,6 @@ def _save(existing):
     return respond(json={"status": saved.status, "redirect": back}, back=back)
 
 
-def request_page_context(spend_request) -> dict:
-    """What templates/requests/detail.html and its parts show of a request (models/request_page.py)."""
-    return read_request_page(db(), g.team, spend_request, g.membership).context()
-
-
 @bp.get("/<int:request_id>")
 def show():
     """The request page; a draft opens in its form."""
@@ -161,12 +156,6 @@ def live():
         return "", 304
     return with_etag(render_template("requests/_live_answer.html", **request_page_context(g.spend_request),
                                      status_changed=request.args.get("stand") != g.spend_request.status), version)
-
-
-def request_page(part: str, status: int = 200, *, json=None, back=None, **extra):
-    """A request page's answer through `respond`: the page, or `part` of it for htmx, with `extra`."""
-    return respond(status, json=json, back=back, page="requests/detail.html", part=part,
-                   context=lambda: request_page_context(g.spend_request), **extra)
 
 
 def _actions(status=200, **errors):
