@@ -7,7 +7,6 @@ out), so that write must start a transaction of its own. Here every login sessio
 interval, and the processes vote and poll the live regions at the same time: no answer may be a 5xx, and no
 request may raise. On PostgreSQL the same test checks the same promise.
 """
-import multiprocessing
 import time
 import traceback
 from datetime import date, timedelta
@@ -19,6 +18,7 @@ from models.clock import utcnow
 from models.requests import RequestStatus, SpendRequest, household_key
 from models.sign_in import TOUCH_INTERVAL, LoginSession, start_login_session
 from models.teams import BudgetYear, District
+from tests.racing import race
 
 PROCESSES = 4
 SESSIONS_PER_PROCESS = 10
@@ -98,23 +98,9 @@ def test_aged_sessions_voting_and_polling_in_several_processes_never_fail(sessio
     session.commit()
     session.close()
 
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(PROCESSES), context.Queue()
-    processes = [context.Process(target=vote_and_poll, args=(database_url, jobs[n::PROCESSES], start, results))
-                 for n in range(PROCESSES)]
-    try:
-        for process in processes:
-            process.start()
-        errors = [error for _process in processes for error in results.get(timeout=120)]
-        for process in processes:
-            process.join(timeout=30)
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join()
-    assert errors == []
-    assert [process.exitcode for process in processes] == [0] * PROCESSES
+    errors, exit_codes = race(vote_and_poll, [(database_url, jobs[n::PROCESSES]) for n in range(PROCESSES)],
+                              timeout=120)
+    assert errors == [] and exit_codes == [0] * PROCESSES
 
     # every session was touched once, and every vote counted
     logins = session.exec(select(LoginSession).where(LoginSession.member_id.in_([v.id for v in voters]))).all()

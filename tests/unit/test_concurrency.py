@@ -6,7 +6,6 @@ decide, commit. Whatever the interleaving, no team overspends, no household pass
 municipality's teams, and no process sees an error — on SQLite (a file) and on PostgreSQL.
 A second race: the team page expiring overdue requests while a vote grants one of them.
 """
-import multiprocessing
 import threading
 import time
 import traceback
@@ -25,6 +24,7 @@ from models.members import active_membership
 from models.requests import RequestStatus, SpendRequest, household_key
 from models.teams import BudgetYear, District, Municipality, Team
 from models.votes import Vote, cast_vote
+from tests.racing import race
 
 PROCESSES = 8
 BUDGET_CENTS, AMOUNT_CENTS, REQUESTS = 10_000, 1_500, 16  # the budget team: room for 6 of its 16 requests
@@ -103,22 +103,9 @@ def test_racing_processes_never_overspend_nor_pass_the_household_cap(session, ma
     voter_ids = {team.id: others[2].id for team, _first, others in [(budget_team, requester, voters), *capped]}
     session.close()
 
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Barrier(PROCESSES), context.Queue()
-    processes = [context.Process(target=grant_share, args=(database_url, request_ids[n::PROCESSES], voter_ids,
-                                                           start, results)) for n in range(PROCESSES)]
-    try:
-        for process in processes:
-            process.start()
-        errors = [error for _process in processes for error in results.get(timeout=60)]
-        for process in processes:
-            process.join(timeout=30)
-    finally:
-        for process in processes:  # a failure must not leave racing processes behind
-            if process.is_alive():
-                process.terminate()
-                process.join()
-    assert errors == [] and [process.exitcode for process in processes] == [0] * PROCESSES
+    errors, exit_codes = race(grant_share, [(database_url, request_ids[n::PROCESSES], voter_ids)
+                                            for n in range(PROCESSES)])
+    assert errors == [] and exit_codes == [0] * PROCESSES
 
     session.expire_all()
     year_id = _year(session, budget_team).id

@@ -1,0 +1,24 @@
+"""Run one function in several OS processes at once, as gunicorn's workers run on one database."""
+import multiprocessing
+
+
+def race(target, shares, *, timeout=60) -> tuple[list[str], list[int]]:
+    """Start `target(*share, start, results)` in one spawned process per share; all begin together at a barrier.
+
+    Each process puts its list of errors on `results`. Returns every error and the exit codes; a process
+    still running at the end (a failure elsewhere) is terminated, so no racer outlives the test."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(len(shares)), context.Queue()
+    processes = [context.Process(target=target, args=(*share, start, results)) for share in shares]
+    try:
+        for process in processes:
+            process.start()
+        errors = [error for _process in processes for error in results.get(timeout=timeout)]
+        for process in processes:
+            process.join(timeout=30)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    return errors, [process.exitcode for process in processes]
