@@ -149,14 +149,14 @@ def _granted_request_with_card(database_url: str, world, secret: str) -> tuple[i
     from models.cards import Card, CardState
     from models.clock import utcnow
     from models.decisions import decide
-    from models.db import make_engine, make_session
+    from models.db import make_session
     from models.members import active_membership
     from models.requests import RequestStatus, SpendRequest
     from models.teams import Team
     from models.votes import cast_vote
 
     [request_id] = dataset.prepare_grants(database_url, world, 1, secret)
-    engine = make_engine(database_url)
+    engine = dataset.make_engine(database_url)  # the server is serving: write under SQLite's write lock
     try:
         with make_session(engine) as session:
             request = session.get(SpendRequest, request_id)
