@@ -84,7 +84,7 @@ def overview():
 
 
 @bp.post("/teams/<int:team_id>")
-@_overview_refused(lambda violation: f"{violation.field}_{g.team.id}", keep_values=True)
+@_overview_refused(lambda violation: f"{violation.field or 'reference'}_{g.team.id}", keep_values=True)
 def register():
     """Add a card to a team's stock."""
     register_card(db(), g.team, request.form.get("reference", ""), request.form.get("last_four", ""),

@@ -6,7 +6,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from models.rules import RuleViolation
 from web.database import rollback_request_session
-from web.respond import answer_refusal
+from web.respond import answer_refusal, wants_json
 
 MESSAGES = {
     400: (_l("Er ging iets mis"), _l("Het verzoek klopte niet. Ga terug en probeer het opnieuw.")),
@@ -34,7 +34,7 @@ def render_error(status: int, title=None, message=None):
     rollback_request_session()
     default_title, default_message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     title, message = title or default_title, message or default_message
-    if request.accept_mimetypes.best == "application/json" or request.is_json:
+    if wants_json():
         return jsonify(error=str(message)), status
     return render_template("errors/error.html", title=title, message=message, status=status), status
 

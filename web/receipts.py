@@ -96,7 +96,7 @@ def _refused_beside(field: str):
 
 @bp.post("/aanvragen/<int:request_id>/bonnetjes")
 @client_operation("receipt")
-@refusal_shows(lambda violation: _panel(422, photo=violation.message))
+@_refused_beside("photo")
 def upload():
     """Check, clean and store the photo(s); all of them or none."""
     photos = [photo for photo in request.files.getlist("photo") if photo.filename]

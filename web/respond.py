@@ -15,7 +15,7 @@ draft, keeps that part).
 """
 from functools import wraps
 
-from flask import g, jsonify, redirect, request
+from flask import g, jsonify, redirect, render_template, request
 
 from web.database import db, rollback_request_session
 from web.htmx import render_page_or_partial, wants_partial
@@ -50,7 +50,6 @@ def respond(status: int = 200, *, json: dict | None = None, back: str | None = N
         return redirect(back, code=303)
     values = {**(context() if context else {}), **extra}
     if part is None:
-        from flask import render_template
         return render_template(page, **values), status
     return render_page_or_partial(page, part, status, **values)
 
