@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, col, delete, select
+from sqlmodel import Field, Session, SQLModel, col, delete, func, select
 
 from models.clock import utcnow
 from models.events import RemindersDue, record_outcome
@@ -140,7 +140,9 @@ def subscribe(session: Session, member_id: int, subscription: dict, *, locale: s
     p256dh, auth = _key(keys.get("p256dh"), "p256dh", 200), _key(keys.get("auth"), "auth", 100)
     found = session.exec(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).first()
     if found is None:
-        if len(subscriptions_of(session, [member_id])) >= MAX_DEVICES:
+        devices = session.exec(select(func.count()).select_from(PushSubscription)
+                               .where(PushSubscription.member_id == member_id)).one()
+        if devices >= MAX_DEVICES:
             raise RuleViolation(_l("Je hebt meldingen al op te veel apparaten aan staan."), field="endpoint")
         found = PushSubscription(member_id=member_id, endpoint=endpoint, p256dh=p256dh, auth=auth)
     found.member_id, found.p256dh, found.auth = member_id, p256dh, auth

@@ -22,7 +22,6 @@ import segno
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from models.db import begin_write
 from models.decisions import redecide_open_requests
 from models.invites import (
     Invite, hash_token, invite_coordinator, invite_recovery, invite_to_team, open_invites, revoke_invite)
@@ -127,9 +126,8 @@ def _posted_settings() -> dict[str, str]:
 @refusal_shows(lambda violation: _render_settings(422, _posted_settings(), {violation.field: violation.message}))
 def team_settings_save():
     """Change the team's rules; open requests are looked at again under the new rules."""
-    begin_write(db())
     lock_for_money(db(), g.team.id)
-    db().refresh(g.team)  # read before begin_write, in an earlier transaction
+    db().refresh(g.team)  # PostgreSQL: read before the money lock was taken
     raw = _posted_settings()
     values = {name: parse_amount(raw[name], field=name) if money else
               parse_whole_number(raw[name], field=name, minimum=TEAM_SETTINGS[name][0], maximum=TEAM_SETTINGS[name][1])

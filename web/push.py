@@ -89,7 +89,6 @@ def add():
 @bp.post("/afmelden")
 def remove():
     """Forget this device (the browser unsubscribes itself too)."""
-    begin_write(db())
     endpoint = json_object().get("endpoint")
     removed = unsubscribe(db(), current_user.id, endpoint if isinstance(endpoint, str) else "")
     db().commit()

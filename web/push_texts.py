@@ -17,7 +17,8 @@ from models.events import RemindersDue, RequestDecided, RequestPosted
 from models.members import colleagues_of
 from models.requests import RequestStatus, SpendRequest
 from models.subscriptions import subscriptions_of
-from models.teams import CostCategory, Team
+from models.request_page import category_of
+from models.teams import Team
 from web.database import db
 from web.i18n import category_name, format_cents
 
@@ -64,7 +65,7 @@ def messages(notice: Notice):
     if spend_request is None:  # most members have no device that wants pushes: nothing more to read
         return []
     team = db().get(Team, spend_request.team_id)
-    category = db().get(CostCategory, spend_request.cost_category_id) if spend_request.cost_category_id else None
+    category = category_of(db(), spend_request)
     # a path: the worker opens it on its own origin (there is no request to build a full URL from)
     url = current_app.url_map.bind("localhost").build("requests.show", {"team_id": team.id,
                                                                        "request_id": spend_request.id})
