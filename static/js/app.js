@@ -23,10 +23,19 @@
     var ctx = event.detail.ctx, etag = ctx.sourceElement && ctx.sourceElement.dataset.liveEtag;
     ctx.request.headers["X-CSRFToken"] = csrfToken();
     if (etag === undefined) return;
-    if (pollingPaused() || liveWaiting(ctx.sourceElement)) { event.preventDefault(); return; }
+    // one poll at a time: a tick while a poll hangs would be queued and sent at once after its timeout
+    if (pollingPaused() || liveWaiting(ctx.sourceElement) || livePolling.has(ctx.sourceElement)) {
+      event.preventDefault();
+      return;
+    }
     ctx.request.headers["If-None-Match"] = etag;
     ctx.request.timeout = LIVE_TIMEOUT;
     liveStarted.set(ctx.sourceElement, Date.now());
+    livePolling.add(ctx.sourceElement);
+  });
+  document.addEventListener("htmx:finally:request", function (event) {
+    var region = liveRegionOf(event);
+    if (region) livePolling.delete(region);
   });
 
   // --- live regions that survive a failed poll ---
@@ -36,6 +45,7 @@
   // too) brings it back to its normal pace. A swap brings a new region element, which starts afresh.
   var LIVE_TIMEOUT = "10s", LIVE_MAX_DELAY_MS = 30000, LIVE_TICK_SLACK_MS = 250;
   var liveStarted = new WeakMap(), liveRetries = new WeakMap();  // region -> start time; {failures, retryAt}
+  var livePolling = new WeakSet();  // regions with a poll on its way
 
   function liveRegionOf(event) {
     var region = event.detail.ctx && event.detail.ctx.sourceElement;

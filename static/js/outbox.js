@@ -221,10 +221,6 @@
     });
   }
 
-  async function forget() {
-    await deleteDatabase(DB_NAME);
-  }
-
   // A random UUID (version 4): the operation id the server keeps each item's effect under. randomUUID is
   // missing outside secure contexts and in older browsers; getRandomValues is not.
   function newId() {
@@ -238,7 +234,7 @@
 
   // The worker uses sync; the pages also the rest (outbox-page.js adds queue, queueUpload, confirmSignOut).
   scope.teambudgetOutbox = {
-    sync: sync, items: allItems, forget: forget, newId: newId, deleteDatabase: deleteDatabase,
+    sync: sync, items: allItems, newId: newId, deleteDatabase: deleteDatabase,
     problems: PROBLEMS, putItem: putItem, deleteItem: deleteItem, done: done, notify: notify, onChange: onChange,
     askBackgroundSync: askBackgroundSync, OPERATION_HEADER: OPERATION_HEADER,
     inItems: function (mode, work) { return inStore(ITEMS, mode, work); },

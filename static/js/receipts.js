@@ -57,7 +57,7 @@
     return true;
   }
 
-  // POST one photo; resolves with {status, html, replayed}; rejects with a TypeError when the network fails.
+  // POST one photo; resolves with {status, html}; rejects with a TypeError when the network fails.
   function send(url, blob, operationId, onProgress) {
     return new Promise(function (resolve, reject) {
       var data = new FormData();
@@ -72,10 +72,7 @@
       xhr.upload.addEventListener("progress", function (event) {
         if (event.lengthComputable) onProgress(event.loaded / event.total);
       });
-      xhr.addEventListener("load", function () {
-        resolve({ status: xhr.status, html: xhr.responseText,
-                  replayed: xhr.getResponseHeader(window.teambudgetOutbox.OPERATION_HEADER + "-Replayed") === "true" });
-      });
+      xhr.addEventListener("load", function () { resolve({ status: xhr.status, html: xhr.responseText }); });
       xhr.addEventListener("error", function () { reject(new TypeError("network")); });
       xhr.send(data);
     });
@@ -131,7 +128,6 @@
         if (!queueing) return;
         continue;
       }
-      if (result.replayed) { location.reload(); return; }  // the outbox had sent it already: show the page
       var panel = replacePanel(result.html);
       if (!panel) {  // not our partial (an expired page, a server error): say so and let the member retry
         progress.hidden = true;

@@ -42,27 +42,16 @@
   }
 
   async function sendVote() {
-    var vote = pendingVote, csrfToken = window.teambudget.csrfToken;
+    var vote = pendingVote;
     if (!vote) return;
     clearTimeout(vote.timer);
-    var body = new URLSearchParams({ choice: vote.choice, csrf_token: csrfToken() });
-    try {
-      if (window.teambudgetOutbox) {  // sent now, or kept on the phone until the network is back (outbox.js)
-        var outcome = await window.teambudgetOutbox.queue("vote", vote.card.dataset.voteUrl, { choice: [vote.choice] },
-          { subject: vote.card.querySelector(".card__title a").textContent.trim() });
-        if (outcome.state === "sent") { undoBar().hidden = true; return; }
-        if (outcome.state !== "waiting" && outcome.state !== "sending") throw new Error(outcome.message);
-        // Queued: nothing left to undo here; the bar (role=status) says where the vote waits.
-        showVoteOutcome(window.teambudgetOutbox.texts().voteQueued || outcome.message);
-        return;
-      }
-      var response = await fetch(vote.card.dataset.voteUrl, { method: "POST", body: body, credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(), "Accept": "application/json" } });
-      if (!response.ok) {
-        var outcome = await response.json().catch(function () { return {}; });
-        throw new Error(outcome.error || response.statusText);
-      }
-      undoBar().hidden = true;
+    try {  // sent now, or kept on the phone until the network is back (outbox.js, loaded on every page)
+      var outcome = await window.teambudgetOutbox.queue("vote", vote.card.dataset.voteUrl, { choice: [vote.choice] },
+        { subject: vote.card.querySelector(".card__title a").textContent.trim() });
+      if (outcome.state === "sent") { undoBar().hidden = true; return; }
+      if (outcome.state !== "waiting" && outcome.state !== "sending") throw new Error(outcome.message);
+      // Queued: nothing left to undo here; the bar (role=status) says where the vote waits.
+      showVoteOutcome(window.teambudgetOutbox.texts().voteQueued || outcome.message);
     } catch (error) {
       vote.card.hidden = false;
       vote.card.classList.remove("request-card--gone");
