@@ -31,10 +31,19 @@ def browser_type_launch_args(browser_type_launch_args):
                      "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
 
 
+#: how long a request still running at the end of a test may take (a live poll: milliseconds); a thread
+#: kept by a browser context the test left open is not waited for longer
+REQUEST_THREAD_GRACE_SECONDS = 10
+
+
 @pytest.fixture
 def live_server(make_app):
     """The app served on a free loopback port; WebAuthn's origin is that URL on localhost."""
     server = make_server("127.0.0.1", 0, None, threaded=True)
+    # Request threads are tracked (werkzeug makes them daemons, which socketserver never joins): a request
+    # still running when the test ends (a live poll) must finish before make_app disposes the engine, or
+    # its database connection outlives the pool and is collected, unclosed, during a later test.
+    server.daemon_threads = False
     origin = f"http://localhost:{server.server_port}"
     app = make_app(WEBAUTHN_ORIGIN=origin, WEBAUTHN_RP_ID="localhost", WTF_CSRF_ENABLED=True)
     server.app = app
@@ -43,6 +52,9 @@ def live_server(make_app):
     yield app, origin
     server.shutdown()
     thread.join()
+    server.socket.close()
+    for request_thread in list(vars(server).get("_threads", [])):  # socketserver's list, once a request came
+        request_thread.join(timeout=REQUEST_THREAD_GRACE_SECONDS)
 
 
 @pytest.fixture
