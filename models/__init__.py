@@ -3,7 +3,8 @@
 Importing this package registers every table on `SQLModel.metadata`, which Alembic and the tests rely on.
 Domain functions take a session, may `session.add`, and never commit: the caller commits once.
 """
-from models.teams import BudgetYear, CostCategory, District, Municipality, Team, TeamBudget  # noqa: F401
+from models.teams import (  # noqa: F401
+    BudgetYear, CostCategory, District, Municipality, Provision, ProvisionCategory, Team, TeamBudget)
 from models.members import Member, Membership, Role  # noqa: F401
 from models.passkeys import Passkey  # noqa: F401
 from models.invites import Invite  # noqa: F401
@@ -15,4 +16,5 @@ from models.audit import AuditEvent  # noqa: F401
 from models.outbox import ClientOperation  # noqa: F401
 from models.subscriptions import PushReminder, PushSubscription  # noqa: F401
 from models.receipts import Receipt, ReceiptWaiver  # noqa: F401
+from models.loans import Repayment  # noqa: F401
 from models import batches, cards, handover  # noqa: F401,E402  (Card, CardHandover, LoadBatch, BatchLine)

@@ -40,19 +40,21 @@ class Invite(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("kind IN ('join', 'recovery')", name="invite_kind"),
         CheckConstraint("kind = 'join' OR member_id IS NOT NULL", name="invite_recovery_has_member"),
-        CheckConstraint("role = 'coordinator' OR team_id IS NOT NULL OR kind = 'recovery'",
+        CheckConstraint("role IN ('coordinator', 'administrator') OR team_id IS NOT NULL OR kind = 'recovery'",
                         name="invite_team_role_has_team"),
     )
     id: int | None = Field(default=None, primary_key=True)
     #: SHA-256 of the token in the link, hex
     token_hash: str = Field(max_length=64, unique=True)
     kind: str = Field(max_length=16)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    #: None only for an administrator's invite (installation-wide)
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id", index=True)
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     role: str | None = Field(default=None, max_length=32)
     #: the existing member a recovery invite is for
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
-    created_by_id: int = Field(foreign_key="member.id")
+    #: None for an invite made on the command line (`flask --app web invite-administrator`)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None

@@ -47,6 +47,14 @@ class AccountKind(StrEnum):
     BANK = "bank"
     CARDS = "cards"
     SPENT = "spent"
+    #: loan money spent by the client: owed back to the team (outstanding loans)
+    LENT = "lent"
+    #: grants carried over between years (out of the closed year: positive; into the new year: negative)
+    CARRIED = "carried"
+    #: loan repayments received in this year (income, like funding)
+    REPAYMENTS = "repayments"
+    #: the unspent budget booked back to the municipality at the year close
+    TO_MUNICIPALITY = "to_municipality"
 
 
 class Account(SQLModel, table=True):

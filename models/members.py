@@ -32,11 +32,13 @@ class Role(StrEnum):
     CLIENT_MANAGER = "client_manager"
     TEAM_LEADER = "team_leader"
     OBSERVER = "observer"
+    PROGRAMME_MANAGER = "programme_manager"
     COORDINATOR = "coordinator"
+    ADMINISTRATOR = "administrator"
 
 
-#: roles held within one team (coordinator is municipality-wide)
-TEAM_ROLES = tuple(role for role in Role if role is not Role.COORDINATOR)
+#: roles held within one team (coordinator is municipality-wide, administrator installation-wide)
+TEAM_ROLES = tuple(role for role in Role if role not in (Role.COORDINATOR, Role.ADMINISTRATOR))
 #: roles that never vote on a request
 NON_VOTING_ROLES = (Role.TEAM_LEADER, Role.OBSERVER)
 
@@ -47,7 +49,9 @@ ROLE_LABELS = {
     Role.CLIENT_MANAGER: _l("Klantmanager"),
     Role.TEAM_LEADER: _l("Teamleider"),
     Role.OBSERVER: _l("Meekijker"),
+    Role.PROGRAMME_MANAGER: _l("Programmamanager"),
     Role.COORDINATOR: _l("Coördinator"),
+    Role.ADMINISTRATOR: _l("Beheerder"),
 }
 
 _TEAM_ROLE_SQL = ", ".join(f"'{role.value}'" for role in TEAM_ROLES)
@@ -57,12 +61,17 @@ class Member(UserMixin, SQLModel, table=True):
     """A person who uses the app: a worker, approver, team leader, observer or coordinator."""
 
     id: int | None = Field(default=None, primary_key=True)
-    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    #: None only for an administrator (beheerder), who works for every municipality
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id", index=True)
     display_name: str = Field(max_length=DISPLAY_NAME_MAX)
     #: WebAuthn user handle: random, so a passkey reveals nothing about the person
     user_handle: bytes = Field(sa_type=LargeBinary, unique=True)
     is_coordinator: bool = False
+    #: foundation staff: sets up municipalities and acts as coordinator of any of them
+    is_administrator: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    #: set when the member was deactivated: sessions ended, passkeys revoked, name kept in history
+    deactivated_at: datetime | None = None
 
 
 class Membership(SQLModel, table=True):

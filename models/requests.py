@@ -13,7 +13,7 @@ Invariants:
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
@@ -44,6 +44,7 @@ class RequestStatus(StrEnum):
     SOLVED = "solved_alternative"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
+    CANCELLED = "cancelled"
 
 
 class RequestKind(StrEnum):
@@ -61,6 +62,7 @@ STATUS_LABELS = {
     RequestStatus.SOLVED: _l("opgelost met een andere voorziening"),
     RequestStatus.WITHDRAWN: _l("ingetrokken"),
     RequestStatus.EXPIRED: _l("verlopen"),
+    RequestStatus.CANCELLED: _l("toekenning geannuleerd"),
 }
 KIND_LABELS = {RequestKind.GIFT: _l("gift"), RequestKind.LOAN: _l("lening")}
 
@@ -73,8 +75,9 @@ TRANSITIONS = {
     (S.OPEN, "solve"): S.SOLVED,
     (S.OPEN, "withdraw"): S.WITHDRAWN,
     (S.OPEN, "expire"): S.EXPIRED,
+    (S.GRANTED, "cancel"): S.CANCELLED,
 }
-FINAL_STATUSES = {S.GRANTED, S.REJECTED, S.SOLVED, S.WITHDRAWN, S.EXPIRED}
+FINAL_STATUSES = {S.GRANTED, S.REJECTED, S.SOLVED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED}
 
 #: alternatives (voorliggende voorzieningen) a worker can tick as checked, per cost category code
 ALTERNATIVES = {
@@ -89,7 +92,8 @@ ALTERNATIVES = {
     "fees": ["Bijzondere bijstand", "Kwijtschelding", "Toevoeging rechtsbijstand"],
     "other": ["Bijzondere bijstand", "Fonds (particulier)"],
 }
-REQUESTING_ROLES = (Role.WORKER, Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER)
+REQUESTING_ROLES = (Role.WORKER, Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER,
+                    Role.PROGRAMME_MANAGER)
 
 
 class SpendRequest(SQLModel, table=True):
@@ -129,6 +133,12 @@ class SpendRequest(SQLModel, table=True):
     granted_kind: str | None = Field(default=None, max_length=10)
     #: the existing provision that fits instead (solved with an alternative)
     alternative_name: str | None = Field(default=None, max_length=200)
+    #: when a grant not yet loaded was carried over at the year close: the year whose accounts now hold its
+    #: money (the request still belongs to `budget_year_id`, the year it was posted in)
+    carried_to_year_id: int | None = Field(default=None, foreign_key="budgetyear.id")
+    #: a loan's agreed repayment: how much, and by when
+    repayment_amount_cents: int | None = None
+    repayment_due_on: date | None = None
 
     @property
     def is_open(self):

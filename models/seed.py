@@ -22,8 +22,8 @@ _TEAMS = [
     ("Zuid", "Team Zuid", 200_000),
 ]
 #: one team's roles: every role of docs/domain.md, with workers making up the rest of twelve
-_ROLES = [Role.WORKER] * 6 + [Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER,
-                              Role.TEAM_LEADER, Role.OBSERVER, Role.WORKER]
+_ROLES = [Role.WORKER] * 5 + [Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER,
+                              Role.PROGRAMME_MANAGER, Role.TEAM_LEADER, Role.OBSERVER, Role.WORKER]
 _FIRST_NAMES = ["Anna", "Bram", "Chantal", "Dewi", "Emre", "Fleur", "Gijs", "Hanna", "Ilias", "Joke",
                 "Kees", "Lotte", "Mo", "Nadia", "Otto", "Priya", "Quinten", "Roos", "Sem", "Tess",
                 "Umut", "Vera", "Wouter", "Xandra", "Youssef", "Zoë", "Amir", "Bo", "Cas", "Daan",

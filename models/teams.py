@@ -8,7 +8,7 @@ Invariants:
   amounts at most MAX_AMOUNT_CENTS, expiry at most 30 days, and the reminder not later than the expiry.
 - A team has at most one annual budget per budget year, never negative.
 """
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
@@ -20,7 +20,7 @@ from models.money import MAX_AMOUNT_CENTS
 DEFAULT_QUORUM = 3
 DEFAULT_HOUSEHOLD_CAP_CENTS = 50_000
 DEFAULT_ACCOUNT_CAP_CENTS = 50_000
-DEFAULT_ESCALATION_THRESHOLD_CENTS = 25_000
+DEFAULT_ESCALATION_THRESHOLD_CENTS = DEFAULT_HOUSEHOLD_CAP_CENTS  # a team decides up to the cap on its own
 DEFAULT_REQUEST_EXPIRY_HOURS = 72
 DEFAULT_REMINDER_AFTER_HOURS = 4
 
@@ -53,6 +53,8 @@ class District(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     municipality_id: int = Field(foreign_key="municipality.id", index=True)
     name: str = Field(max_length=100)
+    #: archived instead of deleted: its teams and history stay
+    archived_at: datetime | None = None
 
 
 class Team(SQLModel, table=True):
@@ -70,6 +72,10 @@ class Team(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     district_id: int = Field(foreign_key="district.id", index=True)
     name: str = Field(max_length=100)
+    #: the team bank account (derdenrekening) behind its cards, an IBAN checked with schwifty
+    iban: str | None = Field(default=None, max_length=34)
+    #: archived instead of deleted: no new requests, history kept
+    archived_at: datetime | None = None
     #: how many voting members must approve before a request is granted
     quorum: int = DEFAULT_QUORUM
     #: most one household may receive per budget year, across all teams of the municipality
@@ -96,6 +102,9 @@ class BudgetYear(SQLModel, table=True):
     year: int
     starts_on: date
     ends_on: date
+    #: set by the year close; from then on the ledger refuses every entry in this year
+    closed_at: datetime | None = None
+    closed_by_id: int | None = Field(default=None, foreign_key="member.id")
 
 
 class TeamBudget(SQLModel, table=True):
@@ -122,6 +131,28 @@ class CostCategory(SQLModel, table=True):
     name_en: str = Field(max_length=100)
     position: int = 0
     active: bool = True
+
+
+class Provision(SQLModel, table=True):
+    """A voorliggende voorziening: an existing provision that should pay instead (per municipality)."""
+
+    __table_args__ = (UniqueConstraint("municipality_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", index=True)
+    name: str = Field(max_length=100)
+    #: one line that says what it is, for the worker who does not know it
+    description: str = Field(default="", max_length=200)
+    #: where to read more or apply (https only)
+    link: str = Field(default="", max_length=300)
+    position: int = 0
+    active: bool = True
+
+
+class ProvisionCategory(SQLModel, table=True):
+    """Which cost categories a provision fits (it is offered on requests of these)."""
+
+    provision_id: int = Field(foreign_key="provision.id", primary_key=True)
+    cost_category_id: int = Field(foreign_key="costcategory.id", primary_key=True, index=True)
 
 
 def municipality_of_team(session: Session, team: Team) -> Municipality:

@@ -28,7 +28,21 @@ def run_migrations_online():
     engine = make_engine(config.get_main_option("sqlalchemy.url") or os.environ["DATABASE_URL"])
     # a migration takes SQLite's write lock at its start: a server still running waits instead of failing
     with engine.execution_options(write_lock=True).connect() as connection:
-        _run(connection)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # batch mode rebuilds a table (copy, drop, rename): with foreign keys on, dropping a table that other
+            # rows refer to fails. Switched off outside any transaction (SQLite ignores it inside one), and the
+            # references are checked once at the end instead, as SQLite's documentation describes.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            _run(connection)
+            if sqlite:
+                broken = connection.connection.driver_connection.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"Migration left rows that refer to nothing: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
     engine.dispose()
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from models.invites import invite_to_team
 from models.members import TEAM_ROLES, active_membership, end_membership
@@ -17,6 +17,7 @@ from models.receipts import Receipt
 from models.requests import SpendRequest
 from models.batches import LoadBatch
 from models.cards import Card
+from models.teams import BudgetYear, CostCategory, Provision
 
 #: routes that name no object and are open to anyone, or act only on the signed-in member's own data
 PUBLIC_OR_OWN = {
@@ -30,8 +31,17 @@ PUBLIC_OR_OWN = {
     "handover.show",  # the client's one-time card link (tests/http/test_cards.py)
 }
 OBJECT_ARGUMENTS = {"team_id", "membership_id", "member_id", "invite_id", "passkey_id", "request_id", "receipt_id",
-                    "card_id", "batch_id"}
-COORDINATOR_BLUEPRINTS = ("admin.", "card_admin.")
+                    "card_id", "batch_id", "municipality_id", "district_id", "category_id", "provision_id",
+                    "budget_year_id"}
+#: blueprints for coordinators (and administrators, in the municipality they chose); a team role gets 403
+COORDINATOR_BLUEPRINTS = (
+    "admin.", "card_admin.",
+    "foundation.",    # municipalities (administrators only), districts and teams
+    "catalogue.",     # cost categories and other provisions
+    "budget_years.",  # opening next year
+    "year_close.",    # closing a year, the year statement
+    "exports.",       # the accountant's journal
+)
 ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]
 
 
@@ -46,7 +56,8 @@ def _snapshot(session):
     rows = {}
     for table in SQLModel.metadata.sorted_tables:
         columns = [c.name for c in table.columns if not (table.name == "loginsession" and c.name == "last_seen_at")]
-        query = f"SELECT {', '.join(columns)} FROM {table.name} ORDER BY id"
+        order = ", ".join(c.name for c in table.primary_key.columns)
+        query = f"SELECT {', '.join(columns)} FROM {table.name} ORDER BY {order}"
         rows[table.name] = [tuple(row) for row in session.execute(text(query))]
     return rows
 
@@ -69,6 +80,9 @@ def world(session, make_team, make_member):
     foreign_receipt = Receipt(request_id=foreign_request.id, team_id=theirs.id, added_by_id=foreign_worker.id,
                               file_name="f" * 32, width=1, height=1)
     session.add(foreign_receipt)
+    foreign_category = CostCategory(municipality_id=foreign_coordinator.municipality_id, code="x", name_nl="x", name_en="x")
+    foreign_provision = Provision(municipality_id=foreign_coordinator.municipality_id, name="Ander fonds")
+    session.add_all([foreign_category, foreign_provision])
     foreign_card = Card(team_id=theirs.id, reference="K-ANDER", last_four="9999")
     foreign_batch = LoadBatch(municipality_id=foreign_coordinator.municipality_id, created_by_id=foreign_coordinator.id)
     session.add_all([foreign_card, foreign_batch])
@@ -83,6 +97,12 @@ def world(session, make_team, make_member):
         "receipt_id": foreign_receipt.id,
         "card_id": foreign_card.id,
         "batch_id": foreign_batch.id,
+        "municipality_id": foreign_coordinator.municipality_id,
+        "district_id": theirs.district_id,
+        "category_id": foreign_category.id,
+        "provision_id": foreign_provision.id,
+        "budget_year_id": session.exec(select(BudgetYear.id).where(
+            BudgetYear.municipality_id == foreign_coordinator.municipality_id)).first(),
     }
     return {"ours": ours, "actors": actors, "foreign": foreign}
 
@@ -119,7 +139,8 @@ def test_team_roles_cannot_use_admin_pages(app, client, session, world, login_as
     own_objects = {"team_id": ours.id, "member_id": world["actors"]["worker"].id,
                    "membership_id": active_membership(session, world["actors"]["worker"].id, ours.id).id,
                    "invite_id": world["foreign"]["invite_id"], "card_id": world["foreign"]["card_id"],
-                   "batch_id": world["foreign"]["batch_id"]}
+                   "batch_id": world["foreign"]["batch_id"], **{name: world["foreign"][name] for name in (
+                       "municipality_id", "district_id", "category_id", "provision_id", "budget_year_id")}}
     for rule, method in _routes(app):
         if not rule.endpoint.startswith(COORDINATOR_BLUEPRINTS):
             continue

@@ -83,6 +83,13 @@ WRITING_ENDPOINTS = {
     "card_admin.batch_execute": ("coordinator", "form", ["x"]),
     "card_admin.batch_cancel": ("coordinator", "form", ["x"]),
     "admin.team_remove_member": ("coordinator", "form", ["x"]),
+    # foundation: municipalities, districts, teams, administrators
+    # catalogue: cost categories, other provisions
+    # members over time
+    # budget years
+    # year close, cancelled grants
+    # loans
+    # exports
     # no one signed in
     "shell.switch_language": ("anyone", "form", ["lang", "next"]),
     "auth.sign_in_begin": ("anyone", "json", ["x"]),

@@ -206,7 +206,7 @@ def test_a_request_past_the_expiry_time_expires_when_the_team_is_opened(client, 
 
 def _settings(team, **changes):
     values = {"quorum": str(team.quorum), "household_cap_cents": "500", "account_cap_cents": "500",
-              "escalation_threshold_cents": "250", "request_expiry_hours": "72", "reminder_after_hours": "4"}
+              "escalation_threshold_cents": "500", "request_expiry_hours": "72", "reminder_after_hours": "4"}
     return {**values, **changes}
 
 

@@ -119,7 +119,9 @@ def test_transitions_have_no_dead_state(status):
 
 @pytest.mark.parametrize("status", sorted(FINAL_STATUSES))
 def test_transitions_final_statuses_have_no_way_out(status):
-    assert not any(source == status for source, _action in TRANSITIONS)
+    """A decision stands; only a grant whose card was never loaded can still be cancelled."""
+    ways_out = {action for source, action in TRANSITIONS if source == status}
+    assert ways_out == ({"cancel"} if status == RequestStatus.GRANTED else set())
 
 
 def test_transitions_reach_every_status_from_draft():
@@ -350,7 +352,10 @@ def test_rejection_by_a_quorum_ends_a_stopped_request(world):
      S.GRANTED, 25_000),
 ])
 def test_escalation_above_threshold_needs_a_client_manager(world, team, votes, status, granted):
-    assert team.escalation_threshold_cents == 25_000
+    """The larger-budget variant: a team whose threshold is below its household cap."""
+    assert team.escalation_threshold_cents == team.household_cap_cents  # by default a team decides up to the cap
+    team.escalation_threshold_cents = 25_000
+    world.session.add(team)
     request = world.open(team, 30_000)
     for nick, choice, amount in votes:
         world.vote(team, request, nick, choice, amount)

@@ -16,8 +16,9 @@ from models.sign_in import LoginSession, start_login_session
 
 def test_roles_are_those_of_the_domain():
     assert {role.value for role in Role} == {"worker", "income_consultant", "provisions_expert", "client_manager",
-                                             "team_leader", "observer", "coordinator"}
-    assert Role.COORDINATOR not in TEAM_ROLES and set(ROLE_LABELS) == set(Role)
+                                             "programme_manager", "team_leader", "observer", "coordinator",
+                                             "administrator"}
+    assert Role.COORDINATOR not in TEAM_ROLES and Role.ADMINISTRATOR not in TEAM_ROLES and set(ROLE_LABELS) == set(Role)
 
 
 @pytest.mark.parametrize("raw, expected", [("  Anna  de  Vries ", "Anna de Vries"), ("Mo", "Mo")])
