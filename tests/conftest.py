@@ -168,3 +168,13 @@ def login_as(client, session):
             cookie_session["login_key"] = login.key
         return member
     return sign_in
+
+
+@pytest.fixture
+def clock():
+    """Move the app's clock (models/clock.py): `clock(datetime(2027, 1, 1, 8, tzinfo=timezone.utc))` makes it run
+    on from that moment, in this process (the live server of browser tests too); back to real time afterwards."""
+    from models import clock as app_clock
+
+    yield app_clock.travel_to
+    app_clock.travel_to(None)

@@ -16,7 +16,6 @@ URL table (signed in as coordinator; objects of another municipality are 404):
   POST /beheer/uitnodigingen/<invite_id>/mailen            e-mail the link (only when SMTP is configured)
 """
 import smtplib
-from datetime import date
 
 import segno
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -29,6 +28,7 @@ from models.members import (
     ROLE_LABELS, TEAM_ROLES, Member, Membership, add_membership, change_role, end_membership, members_of_municipality,
     team_roster)
 from models.bounds import parse_id, parse_whole_number
+from models.clock import today
 from models.ledger import lock_for_money
 from models.money import cents_to_input, parse_amount
 from models.passkeys import active_passkeys
@@ -74,7 +74,7 @@ def keep_team_id(endpoint, values):
 @bp.get("")
 def overview():
     """Every team of the municipality with this year's budget and its number of members."""
-    budget_year = current_budget_year(db(), g.municipality_id, date.today())
+    budget_year = current_budget_year(db(), g.municipality_id, today())
     rows = []
     for team in teams_of_municipality(db(), g.municipality_id):
         rows.append({"team": team, "district": db().get(District, team.district_id),
