@@ -219,9 +219,13 @@ def return_card(session: Session, card: Card, remaining_cents: int, *, actor_id:
     """The card came back: what is left goes back to the team account, the rest counts as spent."""
     from models.batch_lines import pending_top_ups_cents
     from models.ledger import settle_card
+    from models.loans import repaid_cents
 
     team = session.get(Team, card.team_id)
     had_money = card.loaded_at is not None
+    if had_money and remaining_cents > card.loaded_amount_cents - repaid_cents(session, card.request_id):
+        # a loan's repayments came out of what the client spent: outstanding never goes below zero
+        raise RuleViolation(_l("Er is al terugbetaald op deze lening: het restbedrag kan niet zo hoog zijn."), field="remaining")
     transition(session, card, "return", actor_id=actor_id, amount_cents=remaining_cents)
     if had_money:
         settle_card(session, team, card.budget_year_id, card.loaded_amount_cents, remaining_cents,

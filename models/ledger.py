@@ -17,10 +17,13 @@ Invariants:
     bank       — the team bank account behind the team's cards (derdenrekening); never above the
                  team's account cap, never negative
     cards      — money loaded onto prepaid cards and not yet spent or returned
-    spent      — what clients spent from their cards
-  The way of granted money: available → reserved (grant) → bank (top-up) → cards (load) → spent, or
-  back to bank when a card is returned (what would pass the cap goes back to available: the card bank
-  refunds it to the foundation). So available + reserved + bank + cards + spent is the annual budget.
+    spent      — what clients spent from their cards (of a gift)
+    lent       — what clients spent from the card of a loan: owed back (models/loans.py)
+    repayments — loan repayments received in this year: income, like funding (repayments → available)
+  The way of granted money: available → reserved (grant) → bank (top-up) → cards (load) → spent (a gift)
+  or lent (a loan), or back to bank when a card is returned (what would pass the cap goes back to
+  available: the card bank refunds it to the foundation). So, before the year close, available + reserved
+  + bank + cards + spent + lent is the annual budget plus the repayments received in the year.
 - A top-up never takes the bank above its cap nor beyond what is reserved; a load never beyond the bank.
 - Money-changing work holds `lock_for_money` first: on SQLite the database write lock (BEGIN
   IMMEDIATE), on PostgreSQL the municipality's row, so checks and postings of concurrent requests never
@@ -222,17 +225,23 @@ def load_onto_card(session: Session, team: Team, budget_year_id: int, amount_cen
 def settle_card(session: Session, team: Team, budget_year_id: int, loaded_cents: int, remaining_cents: int, *,
                 memo: str, request_id: int | None, actor_id: int | None = None,
                 pending_top_ups_cents: int = 0) -> Entry:
-    """Take a card's money off the books: what is left goes back to the bank, the rest counts as spent.
+    """Take a card's money off the books: what is left goes back to the bank, the rest counts as spent
+    (as lent, when the card's request was granted as a loan).
 
     What would take the bank (with the top-ups waiting in a batch) above its cap goes back to available:
     the card bank refunds that part to the foundation.
     """
+    from models.requests import RequestKind, SpendRequest
+
     if not 0 <= remaining_cents <= loaded_cents:
         raise RuleViolation(_l("Het restbedrag moet tussen nul en het geladen bedrag liggen."), field="remaining")
     room = team.account_cap_cents - balance_cents(session, team.id, budget_year_id, AccountKind.BANK) \
         - pending_top_ups_cents
     to_bank = max(0, min(remaining_cents, room))
-    parts = [(AccountKind.CARDS, -loaded_cents), (AccountKind.SPENT, loaded_cents - remaining_cents),
+    loan = request_id is not None and session.exec(select(SpendRequest.granted_kind).where(
+        SpendRequest.id == request_id)).first() == RequestKind.LOAN
+    parts = [(AccountKind.CARDS, -loaded_cents),
+             (AccountKind.LENT if loan else AccountKind.SPENT, loaded_cents - remaining_cents),
              (AccountKind.BANK, to_bank), (AccountKind.AVAILABLE, remaining_cents - to_bank)]
     return post_entry(session, team.id, [(account(session, team.id, budget_year_id, kind), amount)
                                          for kind, amount in parts if amount],
