@@ -182,7 +182,8 @@ def reserve_card(session: Session, card: Card, request: SpendRequest, *, actor_i
         raise RuleViolation(_l("Alleen een toegekende aanvraag krijgt een kaart."), field="card_id")
     if _had_a_card([other for other in cards_of_request(session, request.id) if other.id != card.id]):
         raise RuleViolation(_l("Deze aanvraag heeft al een kaart."), field="card_id")
-    card.request_id, card.budget_year_id = request.id, request.budget_year_id
+    # the year whose accounts hold the grant's money: the one it was carried over to, else its own
+    card.request_id, card.budget_year_id = request.id, request.carried_to_year_id or request.budget_year_id
     transition(session, card, "reserve", actor_id=actor_id)
 
 

@@ -38,7 +38,7 @@ from sqlmodel import Field, Session, SQLModel, func, select
 
 from models.clock import utcnow
 from models.rules import RuleViolation
-from models.teams import District, Municipality, Team, TeamBudget
+from models.teams import BudgetYear, District, Municipality, Team, TeamBudget
 
 
 class AccountKind(StrEnum):
@@ -110,13 +110,16 @@ def account(session: Session, team_id: int, budget_year_id: int, kind: AccountKi
 def post_entry(session: Session, team_id: int, postings: list[tuple[Account, int]], *, memo: str,
                request_id: int | None = None, actor_id: int | None = None,
                reverses_entry_id: int | None = None) -> Entry:
-    """Write one balanced entry; RuleViolation if it would not balance."""
+    """Write one balanced entry; RuleViolation if it would not balance or touches a closed budget year."""
     if len(postings) < 2 or any(amount == 0 for _account, amount in postings):
         raise RuleViolation(_l("Een boeking heeft minstens twee regels, geen van nul."))
     if sum(amount for _account, amount in postings) != 0:
         raise RuleViolation(_l("Een boeking moet op nul uitkomen."))
     if any(acc.team_id != team_id for acc, _amount in postings):
         raise RuleViolation(_l("Een boeking blijft binnen één team."))
+    year_ids = {acc.budget_year_id for acc, _amount in postings}
+    if session.exec(select(BudgetYear.id).where(BudgetYear.id.in_(year_ids), BudgetYear.closed_at.is_not(None))).first():
+        raise RuleViolation(_l("Dit budgetjaar is afgesloten."))
     entry = Entry(team_id=team_id, memo=memo, request_id=request_id, actor_id=actor_id,
                   reverses_entry_id=reverses_entry_id)
     session.add(entry)
