@@ -96,6 +96,8 @@ class LoanPosition:
     repaid_cents: int
     agreed_cents: int | None
     due_on: date | None
+    #: the day it was read (the forms' default and bounds)
+    today: date
 
     @property
     def outstanding_cents(self) -> int:
@@ -105,7 +107,7 @@ class LoanPosition:
     @property
     def overdue(self) -> bool:
         """The agreed due date has passed and something is still outstanding."""
-        return self.due_on is not None and self.due_on < today() and self.outstanding_cents > 0
+        return self.due_on is not None and self.due_on < self.today and self.outstanding_cents > 0
 
 
 def repaid_cents(session: Session, request_id: int | None) -> int:
@@ -126,7 +128,7 @@ def loan_position(session: Session, request) -> LoanPosition:
         Repayment.request_id == request.id).scalar_subquery()
     lent_cents, repaid_cents = session.exec(select(lent, repaid)).one()
     return LoanPosition(lent_cents=int(lent_cents), repaid_cents=int(repaid_cents),
-                        agreed_cents=request.repayment_amount_cents, due_on=request.repayment_due_on)
+                        agreed_cents=request.repayment_amount_cents, due_on=request.repayment_due_on, today=today())
 
 
 @dataclass

@@ -1,10 +1,10 @@
 """What the request page shows, as one read model (like `team_overview` in models/inbox.py).
 
 `request_page` gathers everything templates/requests/detail.html and its parts show of one posted request
-for one member: status, votes, stop, discussion, timeline, budget effect, and for a granted request the card
-and the receipts. The page and its partials get it explicitly (`RequestPage.context()`); no template asks
-the database on its own. The card part is also polled alone (web/cards.py), so `card_panel` stands apart.
-Reads only: nothing here writes.
+for one member: status, votes, stop, discussion, timeline, budget effect, for a granted request the card
+and the receipts, and for a granted loan what was lent, repaid and is outstanding. The page and its
+partials get it explicitly (`RequestPage.context()`); no template asks the database on its own. The card
+part is also polled alone (web/cards.py), so `card_panel` stands apart. Reads only: nothing here writes.
 """
 from dataclasses import dataclass, fields
 
@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from models.audit import team_version, timeline
 from models.cards import NAMED_STATES, STATE_LABELS, card_choice, cards_of_request, current_card
 from models.inbox import balances
+from models.loans import LoanPosition, is_loan, loan_position
 from models.members import Member, Membership
 from models.receipts import ReceiptPanel, receipt_panel
 from models.requests import RequestStatus, SpendRequest, comments_of
@@ -72,6 +73,7 @@ class RequestPage:
     choices: type
     card_panel: CardPanel | None  # a granted request only
     receipt_panel: ReceiptPanel | None  # a granted request only
+    loan: LoanPosition | None = None  # a granted loan only
 
     def context(self) -> dict:
         """The page as template variables."""
@@ -96,4 +98,5 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
         can_stop=spend_request.is_open and may_stop(membership, spend_request),
         my_vote=next((v for v in votes if v.member_id == member_id), None), version=version, choices=VoteChoice,
         card_panel=card_panel(session, spend_request, member_id, version) if granted else None,
-        receipt_panel=receipt_panel(session, spend_request, member_id) if granted else None)
+        receipt_panel=receipt_panel(session, spend_request, member_id) if granted else None,
+        loan=loan_position(session, spend_request) if is_loan(spend_request) else None)

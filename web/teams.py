@@ -10,6 +10,7 @@ from models.audit import team_version
 from models.db import begin_write
 from models.decisions import expire_overdue, has_overdue_requests
 from models.inbox import team_overview
+from models.loans import overdue_loans
 from models.members import ROLE_LABELS
 from models.receipts import count_missing_receipts
 from models.requests import may_request
@@ -60,6 +61,7 @@ def home():
                                      role_label=ROLE_LABELS[g.membership.role], version=version,
                                      may_request=may_request(g.membership),
                                      missing_receipts_mine=count_missing_receipts(db(), g.team.id, g.membership.member_id),
+                                     overdue_loans=overdue_loans(db(), g.team),
                                      **overview), version)
 
 

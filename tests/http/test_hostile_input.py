@@ -89,6 +89,8 @@ WRITING_ENDPOINTS = {
     # budget years
     # year close, cancelled grants
     # loans
+    "loans.agree": ("worker", "form", ["repayment_amount", "repayment_due_on"]),
+    "loans.repay": ("worker", "form", ["repaid_amount", "received_on"]),
     # exports
     # no one signed in
     "shell.switch_language": ("anyone", "form", ["lang", "next"]),
@@ -136,6 +138,13 @@ def world(session, make_team, make_member):
     draft = SpendRequest(team_id=team.id, requester_id=people["worker"].id, status="draft", amount_cents=1_000)
     passkey = Passkey(member_id=people["worker"].id, credential_id=b"fuzz", public_key=b"key", name="Telefoon")
     session.add_all([open_request, draft, passkey])
+    loan = SpendRequest(team_id=team.id, requester_id=people["worker"].id, status="granted", kind="loan",  # loans
+                        granted_kind="loan", amount_cents=5_000, granted_amount_cents=5_000, situation="s",
+                        prevents="p", budget_year_id=spent.budget_year_id, posted_at=now, decided_at=now)
+    session.add(loan)
+    session.flush()
+    session.add(Card(team_id=team.id, reference="K-loan", last_four="3333", request_id=loan.id,  # loans: handed over
+                     state=CardState.HANDED_OVER, loaded_amount_cents=5_000, loaded_at=now, handed_over_at=now))
     team = session.get(Team, team.id)
     team.quorum = 15  # nothing the fuzzing votes can complete
     session.add(team)
@@ -150,7 +159,8 @@ def world(session, make_team, make_member):
         "batch_id": batch.id, "membership_id": membership_id, "member_id": outsider.id, "invite_id": invite.id,
         "passkey_id": passkey.id, "token": token},
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
-                        "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id}}
+                        "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
+                        "loans.agree": loan.id, "loans.repay": loan.id}}  # loans
 
 
 def _url(app, world, endpoint):
