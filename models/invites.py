@@ -3,8 +3,11 @@
 Invariants:
 - The token is shown once; only its SHA-256 is stored, so a database dump holds no usable link.
 - An invite is usable once, until INVITE_TTL after it was made, unless revoked.
-- Only a coordinator makes invites, and only for teams of their own municipality.
-- A join invite creates a member (with a team role, or as coordinator); a recovery invite belongs to an
+- Only a coordinator makes invites, and only for teams of their own municipality; an administrator makes
+  them for any municipality, and is the only one who invites another administrator (the first one is
+  invited on the command line: `flask --app web invite-administrator`, `created_by_id` None).
+- A join invite creates a member (with a team role, as coordinator, or as administrator: installation-wide,
+  with no municipality); a recovery invite belongs to an
   existing member and, when redeemed, revokes their old passkeys and ends their sessions while keeping
   their memberships and history.
 """
@@ -85,7 +88,11 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_coordinator(coordinator: Member, municipality_id: int) -> None:
+def _check_coordinator(coordinator: Member, municipality_id: int | None) -> None:
+    if municipality_id is None:
+        raise RuleViolation(_l("Kies eerst een gemeente."))
+    if coordinator.is_administrator:
+        return  # an administrator acts as coordinator of every municipality
     if not coordinator.is_coordinator or coordinator.municipality_id != municipality_id:
         raise RuleViolation(_l("Alleen een coördinator van deze gemeente kan uitnodigen."))
 
@@ -107,16 +114,29 @@ def invite_to_team(session: Session, coordinator: Member, team: Team, role: str)
                        role=role, created_by_id=coordinator.id)
 
 
-def invite_coordinator(session: Session, coordinator: Member) -> tuple[Invite, str]:
-    """A join invite for a new coordinator of the coordinator's own municipality."""
-    _check_coordinator(coordinator, coordinator.municipality_id)
-    return _new_invite(session, kind=InviteKind.JOIN, municipality_id=coordinator.municipality_id,
+def invite_coordinator(session: Session, coordinator: Member, municipality_id: int | None = None) -> tuple[Invite, str]:
+    """A join invite for a new coordinator of `municipality_id` (by default the coordinator's own)."""
+    municipality_id = municipality_id if municipality_id is not None else coordinator.municipality_id
+    _check_coordinator(coordinator, municipality_id)
+    return _new_invite(session, kind=InviteKind.JOIN, municipality_id=municipality_id,
                        role=Role.COORDINATOR, created_by_id=coordinator.id)
 
 
+def invite_administrator(session: Session, administrator: Member | None) -> tuple[Invite, str]:
+    """A join invite for a new administrator, made by an administrator (None: on the command line)."""
+    if administrator is not None and not administrator.is_administrator:
+        raise RuleViolation(_l("Alleen een beheerder kan een beheerder uitnodigen."))
+    return _new_invite(session, kind=InviteKind.JOIN, municipality_id=None, role=Role.ADMINISTRATOR,
+                       created_by_id=administrator.id if administrator else None)
+
+
 def invite_recovery(session: Session, coordinator: Member, member: Member) -> tuple[Invite, str]:
-    """A recovery invite for a member who lost every passkey."""
-    _check_coordinator(coordinator, member.municipality_id)
+    """A recovery invite for a member who lost every passkey (an administrator's: by an administrator)."""
+    if member.is_administrator:
+        if not coordinator.is_administrator:
+            raise RuleViolation(_l("Alleen een beheerder kan een beheerder een herstellink geven."))
+    else:
+        _check_coordinator(coordinator, member.municipality_id)
     return _new_invite(session, kind=InviteKind.RECOVERY, municipality_id=member.municipality_id,
                        member_id=member.id, created_by_id=coordinator.id)
 
@@ -148,6 +168,9 @@ def redeem_invite(session: Session, invite: Invite, *, display_name: str | None,
         return member
     member = create_member(session, municipality_id=invite.municipality_id, display_name=display_name,
                            is_coordinator=invite.role == Role.COORDINATOR, user_handle=user_handle)
+    if invite.role == Role.ADMINISTRATOR:
+        member.is_administrator = True
+        session.add(member)
     if invite.team_id is not None:
         add_membership(session, member, session.get(Team, invite.team_id), invite.role)
     return member

@@ -244,6 +244,8 @@ def post_request(session: Session, request: SpendRequest, team: Team, member_id:
     """Send a complete draft to the team, after checking it for personal data."""
     if request.requester_id != member_id:
         raise RuleViolation(_l("Alleen de aanvrager kan de aanvraag versturen."))
+    if team.archived_at is not None:  # foundation: an archived team takes no new requests; the draft stays
+        raise RuleViolation(_l("Dit team is gearchiveerd: er kunnen geen nieuwe aanvragen meer worden verstuurd."))
     missing = [(name, message) for name, value, message in [
         ("amount", request.amount_cents, _l("Vul een bedrag in.")),
         ("cost_category_id", request.cost_category_id, _l("Kies een kostensoort.")),

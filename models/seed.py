@@ -1,7 +1,8 @@
 """The demo municipality that `make run` creates on first run.
 
-Two districts, three teams of twelve members covering every role, a budget year with an annual
-budget per team, and the cost categories of docs/domain.md. Names are invented workers' names: no
+Two districts, three teams of twelve members covering every role (each team with a valid test IBAN), a
+budget year with an annual budget per team, the cost categories of docs/domain.md, and one administrator
+(foundation staff) besides the municipality. Names are invented workers' names: no
 client data exists in the demo.
 """
 from sqlmodel import Session, select
@@ -15,11 +16,13 @@ from models.teams import District, Municipality, Team, create_municipality
 DEMO_MUNICIPALITY = "Gemeente Demodam"
 DEMO_COORDINATOR = "Cora Coördinator"
 DEMO_WORKER = "Wim Werker"
+DEMO_ADMINISTRATOR = "Demo beheerder"
 
+#: (district, team, annual budget, the team bank account: valid test IBANs, made with schwifty's IBAN.generate)
 _TEAMS = [
-    ("Noord", "Team Noord-Oost", 250_000),
-    ("Noord", "Team Noord-West", 300_000),
-    ("Zuid", "Team Zuid", 200_000),
+    ("Noord", "Team Noord-Oost", 250_000, "NL20INGB0001234567"),
+    ("Noord", "Team Noord-West", 300_000, "NL44RABO0123456789"),
+    ("Zuid", "Team Zuid", 200_000, "NL02ABNA0123456789"),
 ]
 #: one team's roles: every role of docs/domain.md, with workers making up the rest of twelve
 _ROLES = [Role.WORKER] * 5 + [Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER,
@@ -36,14 +39,17 @@ def seed_demo(session: Session) -> bool:
         return False
     municipality, budget_year = create_municipality(session, DEMO_MUNICIPALITY)
     create_member(session, municipality_id=municipality.id, display_name=DEMO_COORDINATOR, is_coordinator=True)
+    administrator = create_member(session, municipality_id=None, display_name=DEMO_ADMINISTRATOR)
+    administrator.is_administrator = True  # foundation staff: no municipality of their own
+    session.add(administrator)
     districts = {}
     names = iter(_FIRST_NAMES)
-    for district_name, team_name, budget_cents in _TEAMS:
+    for district_name, team_name, budget_cents, iban in _TEAMS:
         if district_name not in districts:
             districts[district_name] = District(municipality_id=municipality.id, name=district_name)
             session.add(districts[district_name])
             session.flush()
-        team = Team(district_id=districts[district_name].id, name=team_name)
+        team = Team(district_id=districts[district_name].id, name=team_name, iban=iban)
         session.add(team)
         session.flush()
         allocate_annual_budget(session, team, budget_year.id, budget_cents)
@@ -56,13 +62,18 @@ def seed_demo(session: Session) -> bool:
 
 
 def demo_sign_in_invites(session: Session, *, force: bool = False) -> list[tuple[str, str]]:
-    """One-time links for the demo coordinator and worker who have no passkey yet (all with force)."""
+    """One-time links for the demo coordinator, worker and administrator who have no passkey yet (all with
+    force); the administrator's is made by the administrator, the others' by the coordinator."""
     coordinator = session.exec(select(Member).where(Member.display_name == DEMO_COORDINATOR)).first()
+    administrator = session.exec(select(Member).where(Member.display_name == DEMO_ADMINISTRATOR,
+                                                      Member.is_administrator)).first()
     links = []
-    for label, name in (("Demo coordinator", DEMO_COORDINATOR), ("Demo worker", DEMO_WORKER)):
+    for label, name, inviter in (("Demo coordinator", DEMO_COORDINATOR, coordinator),
+                                 ("Demo worker", DEMO_WORKER, coordinator),
+                                 ("Demo administrator", DEMO_ADMINISTRATOR, administrator)):
         member = session.exec(select(Member).where(Member.display_name == name)).first()
-        if member is None or coordinator is None or (active_passkeys(session, member.id) and not force):
+        if member is None or inviter is None or (active_passkeys(session, member.id) and not force):
             continue
-        _invite, token = invite_recovery(session, coordinator, member)
+        _invite, token = invite_recovery(session, inviter, member)
         links.append((label, token))
     return links

@@ -52,6 +52,8 @@ def create_app(test_config=None):
     from web import push
     push.init_app(app)                    # sends what each request committed; `send-reminders`
     app.register_blueprint(push.bp)       # /meldingen
+    from web import foundation
+    app.register_blueprint(foundation.bp)  # /beheer/gemeenten, /beheer/inrichting
     from web import loans
     app.register_blueprint(loans.bp)      # /teams/<team_id>/aanvragen/<request_id>/lening
     return app

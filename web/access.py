@@ -1,4 +1,8 @@
-"""The shared first step of every access check: a signed-in member, or the sign-in page."""
+"""The shared first step of every access check: a signed-in member, or the sign-in page.
+
+A coordinator works in their own municipality; an administrator (foundation staff, no municipality of
+their own) in the one they chose, kept in the Flask session and checked to exist on every request.
+"""
 from flask import abort
 from flask_login import current_user
 
@@ -46,14 +50,56 @@ def load_request_of_team(values, *, own_drafts: bool = False) -> None:
 
 
 def signed_in_coordinator():
-    """The signed-in coordinator, with their municipality on `g`; 403 for anyone else."""
-    from flask import g
+    """The signed-in coordinator, with their municipality on `g`; 403 for anyone else. An administrator
+    counts as coordinator of the municipality they chose (`chosen_municipality`), and is sent to the list
+    of municipalities while they have chosen none."""
+    from flask import g, redirect, url_for
 
     member = signed_in_member()
+    if member.is_administrator:
+        municipality = chosen_municipality()
+        if municipality is None:
+            abort(redirect(url_for("foundation.municipalities"), code=303))
+        g.current_member, g.municipality_id, g.municipality = member, municipality.id, municipality
+        return member
     if not member.is_coordinator:
         abort(403)
     g.current_member, g.municipality_id = member, member.municipality_id
     return member
+
+
+def signed_in_administrator():
+    """The signed-in administrator (foundation staff) on `g`; 403 for anyone else, coordinators too."""
+    from flask import g
+
+    member = signed_in_member()
+    if not member.is_administrator:
+        abort(403)
+    g.current_member = member
+    return member
+
+
+#: where the Flask session keeps the municipality an administrator works in
+CHOSEN_MUNICIPALITY = "municipality_id"
+
+
+def chosen_municipality():
+    """The municipality the signed-in administrator chose to work in, if it still exists."""
+    from flask import session
+
+    from models.bounds import parse_id
+    from models.teams import Municipality
+    from web.database import db
+
+    municipality_id = parse_id(session.get(CHOSEN_MUNICIPALITY))
+    return db().get(Municipality, municipality_id) if municipality_id else None
+
+
+def choose_municipality(municipality) -> None:
+    """From now on the administrator works in `municipality` (every coordinator page shows that one)."""
+    from flask import session
+
+    session[CHOSEN_MUNICIPALITY] = municipality.id
 
 
 def load_team_of_municipality(values) -> None:

@@ -77,6 +77,8 @@ def overview():
     budget_year = current_budget_year(db(), g.municipality_id, today())
     rows = []
     for team in teams_of_municipality(db(), g.municipality_id):
+        if team.archived_at is not None:  # foundation: an archived team leaves the overview
+            continue
         rows.append({"team": team, "district": db().get(District, team.district_id),
                      "annual_budget_cents": annual_budget_cents(db(), team, budget_year),
                      "member_count": len(team_roster(db(), team.id))})
@@ -202,7 +204,7 @@ def member_recovery():
 @bp.post("/coordinatoren/uitnodigen")
 def coordinator_invite():
     """Invite another coordinator of this municipality."""
-    invite, token = invite_coordinator(db(), g.current_member)
+    invite, token = invite_coordinator(db(), g.current_member, g.municipality_id)  # an administrator's: the chosen one
     db().commit()
     return _render_invite_link(invite, token, back=url_for("admin.members"))
 
@@ -251,4 +253,5 @@ def _render_invite_link(invite, token, *, back, member=None, status=200, **mail_
     team = db().get(Team, invite.team_id) if invite.team_id else None
     return render_template("admin/invite_link.html", invite=invite, link=link, token=token, qr_svg=qr_svg,
                            team=team, member=member, back=back, role_labels=ROLE_LABELS,
-                           mail_enabled=mail_configured(), **mail_state), status
+                           # an administrator's invite (no municipality) is not mailed through /beheer/uitnodigingen
+                           mail_enabled=mail_configured() and invite.municipality_id is not None, **mail_state), status

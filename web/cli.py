@@ -1,4 +1,4 @@
-"""Command-line tasks: migrate, seed the demo municipality, print demo sign-in links."""
+"""Command-line tasks: migrate, seed the demo municipality, print demo sign-in links, invite an administrator."""
 import click
 from flask import current_app, url_for
 from flask.cli import with_appcontext
@@ -13,6 +13,7 @@ def init_app(app):
     app.cli.add_command(migrate_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_links_command)
+    app.cli.add_command(invite_administrator_command)  # foundation
 
 
 @click.command("migrate")
@@ -58,3 +59,24 @@ def demo_links_command(force):
     if not force:
         click.echo("Lost the demo passkeys? `make demo-links` prints fresh links.")
     click.echo("")
+
+
+@click.command("invite-administrator")
+@with_appcontext
+@click.argument("name")
+def invite_administrator_command(name):
+    """Print a one-time invite link for a new administrator (foundation staff): the way to the first one.
+
+    NAME is only printed beside the link, to say whom it is for: the new administrator types their own
+    name when they redeem it."""
+    from models.invites import INVITE_TTL, invite_administrator
+
+    begin_write(db())
+    _invite, token = invite_administrator(db(), None)
+    with current_app.test_request_context():
+        link = current_app.config["WEBAUTHN_ORIGIN"] + url_for("auth.invite", token=token)
+    db().commit()
+    hours = int(INVITE_TTL.total_seconds() // 3600)
+    click.echo(f"One-time invite link for administrator {name} (valid {hours} hours; open it in a browser that "
+               "can make a passkey):")
+    click.echo(f"  {link}")

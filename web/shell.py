@@ -1,7 +1,8 @@
 """The shell around everything: the home page per role, the language switch, the accessibility statement.
 
 URL table:
-  GET  /                    home: to the sign-in page, the coordinator's overview, the only team, or a choice
+  GET  /                    home: to the sign-in page, the coordinator's overview (an administrator's municipalities
+                            until they chose one), the only team, or a choice
   GET  /teams               the teams the member belongs to (signed in)
   GET  /toegankelijkheid    the accessibility statement (public)
   POST /taal                remember the chosen language, back to the page the member was on (public)
@@ -13,6 +14,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from models.members import teams_of_member
+from web.access import chosen_municipality
 from web.database import db
 from web.i18n import LANGUAGE_COOKIE, LANGUAGES
 from web.security import safe_next
@@ -48,9 +50,12 @@ def team_switcher():
 
 @bp.get("/")
 def home():
-    """Send each member to their own start: coordinators to the overview, others to their team."""
+    """Send each member to their own start: coordinators (and administrators) to the overview, others to
+    their team."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
+    if current_user.is_administrator:  # the chosen municipality's overview, or the choice first
+        return redirect(url_for("admin.overview" if chosen_municipality() else "foundation.municipalities"))
     if current_user.is_coordinator:
         return redirect(url_for("admin.overview"))
     teams = teams_of_member(db(), current_user.id)

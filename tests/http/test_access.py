@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-from models.invites import invite_to_team
-from models.members import TEAM_ROLES, active_membership, end_membership
+from models.invites import invite_administrator, invite_to_team, redeem_invite
+from models.members import TEAM_ROLES, active_membership, end_membership, new_user_handle
 from models.clock import utcnow
 from models.passkeys import Passkey
 from models.receipts import Receipt
@@ -43,6 +43,10 @@ COORDINATOR_BLUEPRINTS = (
     "exports.",       # the accountant's journal
 )
 ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]
+#: foundation: an administrator who chose our municipality acts as its coordinator (and reaches every municipality)
+ADMINISTRATOR = "administrator"
+#: foundation: the routes of the municipalities themselves, for administrators only
+ADMINISTRATOR_ONLY = ("foundation.municipalit", "foundation.administrator")
 
 
 def _routes(app):
@@ -67,6 +71,8 @@ def world(session, make_team, make_member):
     """Our municipality's team with one member per role, and a foreign municipality with objects of its own."""
     ours = make_team("Team Ons")
     actors = {role: make_member(ours, role) for role in ACTORS}
+    actors[ADMINISTRATOR] = redeem_invite(session, invite_administrator(session, None)[0], display_name="Bea",
+                                          user_handle=new_user_handle())  # foundation
     theirs = make_team("Team Ander")
     foreign_coordinator = make_member(theirs, "coordinator")
     foreign_worker = make_member(theirs, "worker")
@@ -107,6 +113,14 @@ def world(session, make_team, make_member):
     return {"ours": ours, "actors": actors, "foreign": foreign}
 
 
+def _sign_in(client, login_as, world, actor):
+    """Sign the actor in; the administrator also chooses our municipality (foundation)."""
+    login_as(world["actors"][actor])
+    if actor == ADMINISTRATOR:
+        with client.session_transaction() as cookie_session:
+            cookie_session["municipality_id"] = world["actors"]["coordinator"].municipality_id
+
+
 def test_every_route_is_classified(app):
     unclassified = {rule.endpoint for rule, _method in _routes(app)
                     if not (set(rule.arguments) & OBJECT_ARGUMENTS)
@@ -114,14 +128,16 @@ def test_every_route_is_classified(app):
     assert unclassified == set()
 
 
-@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("actor", ACTORS + [ADMINISTRATOR])
 def test_foreign_objects_are_refused_and_unchanged(app, client, session, world, login_as, actor):
-    login_as(world["actors"][actor])
+    _sign_in(client, login_as, world, actor)
     before = _snapshot(session)
     checked = 0
     for rule, method in _routes(app):
         if not set(rule.arguments) & OBJECT_ARGUMENTS:
             continue
+        if actor == ADMINISTRATOR and rule.endpoint.startswith(ADMINISTRATOR_ONLY):
+            continue  # every municipality is the administrator's own (below)
         url = rule.build({name: world["foreign"][name] for name in rule.arguments}, append_unknown=False)[1]
         response = client.open(url, method=method, data={"role": "worker", "name": "x", "member_id": 1})
         assert response.status_code in (403, 404), f"{actor} {method} {url} → {response.status_code}"
@@ -222,3 +238,25 @@ def test_a_member_of_two_teams_switches_between_them(client, session, make_team,
     session.commit()
     page = client.get(f"/teams/{west.id}").text
     assert "Wissel van team" not in page and f'href="/teams/{oost.id}"' not in page
+
+
+def test_only_administrators_reach_the_municipalities(app, client, session, world, login_as):
+    """foundation: a coordinator gets 403 on every municipality route, even their own municipality's; an
+    administrator reads every municipality's page, and the districts and teams of the chosen one only."""
+    own = {"municipality_id": world["actors"]["coordinator"].municipality_id}
+    login_as(world["actors"]["coordinator"])
+    before = _snapshot(session)
+    municipality_routes = [(rule, method) for rule, method in _routes(app) if rule.endpoint.startswith(ADMINISTRATOR_ONLY)]
+    for rule, method in municipality_routes:
+        url = rule.build({name: own[name] for name in rule.arguments}, append_unknown=False)[1]
+        response = client.open(url, method=method, data={"name": "x"})
+        assert response.status_code == 403, f"coordinator {method} {url} → {response.status_code}"
+    session.expire_all()
+    assert _snapshot(session) == before
+    assert len(municipality_routes) >= 5
+    _sign_in(client, login_as, world, ADMINISTRATOR)
+    for municipality_id in (own["municipality_id"], world["foreign"]["municipality_id"]):
+        assert client.get(f"/beheer/gemeenten/{municipality_id}").status_code == 200
+    ours = world["ours"]
+    for url in ("/beheer/inrichting", f"/beheer/inrichting/teams/{ours.id}", f"/beheer/inrichting/stadsdelen/{ours.district_id}"):
+        assert client.get(url).status_code == 200, url

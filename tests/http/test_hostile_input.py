@@ -20,8 +20,8 @@ from sqlmodel import select
 from models.batches import create_batch
 from models.cards import Card, CardState, register_card
 from models.clock import utcnow
-from models.invites import invite_to_team
-from models.members import Membership
+from models.invites import invite_administrator, invite_to_team, redeem_invite
+from models.members import Membership, new_user_handle
 from models.passkeys import Passkey
 from models.receipts import Receipt
 from models.requests import SpendRequest
@@ -84,6 +84,17 @@ WRITING_ENDPOINTS = {
     "card_admin.batch_cancel": ("coordinator", "form", ["x"]),
     "admin.team_remove_member": ("coordinator", "form", ["x"]),
     # foundation: municipalities, districts, teams, administrators
+    "foundation.municipality_create": ("administrator", "form", ["name"]),
+    "foundation.administrator_invite": ("administrator", "form", ["x"]),
+    "foundation.municipality_rename": ("administrator", "form", ["name"]),
+    "foundation.municipality_choose": ("administrator", "form", ["x"]),
+    "foundation.municipality_coordinator_invite": ("administrator", "form", ["x"]),
+    "foundation.district_add": ("coordinator", "form", ["name"]),
+    "foundation.district_rename": ("coordinator", "form", ["name"]),
+    "foundation.district_archive": ("coordinator", "form", ["x"]),
+    "foundation.team_create": ("coordinator", "form", ["name", "district_id", "iban"]),
+    "foundation.team_save": ("coordinator", "form", ["name", "district_id", "iban"]),
+    "foundation.team_archive": ("coordinator", "form", ["x"]),
     # catalogue: cost categories, other provisions
     # members over time
     # budget years
@@ -103,7 +114,8 @@ WRITING_ENDPOINTS = {
 }
 #: the field posted to an endpoint that reads none: a few values show it ignores it, all of them would only cost time
 UNREAD = "x"
-GROUPS = {"member": ["worker", "voter", "consultant"], "coordinator": ["coordinator"], "anyone": ["anyone"]}
+GROUPS = {"member": ["worker", "voter", "consultant"], "coordinator": ["coordinator"], "anyone": ["anyone"],
+          "administrator": ["administrator"]}  # foundation
 
 
 @pytest.fixture
@@ -121,7 +133,9 @@ def world(session, make_team, make_member):
     with_categories(session, team)
     people = {"worker": make_member(team, "worker", name="Wim"), "voter": make_member(team, "worker", name="Vera"),
               "consultant": make_member(team, "income_consultant", name="Ine"),
-              "coordinator": make_member(team, "coordinator", name="Cora")}
+              "coordinator": make_member(team, "coordinator", name="Cora"),
+              "administrator": redeem_invite(session, invite_administrator(session, None)[0],  # foundation
+                                             display_name="Bea", user_handle=new_user_handle())}
     neighbours = make_team("Team Buren", municipality=session.get(Municipality, municipality_id(session, team)))
     outsider = make_member(neighbours, "worker", name="Olaf")  # of the municipality, not yet of the team
     spent = granted_request(session, team, people["worker"], people["voter"], 6_000, household="H-1")
@@ -157,7 +171,8 @@ def world(session, make_team, make_member):
     return {**people, "team": team, "ids": {
         "team_id": team.id, "request_id": open_request.id, "receipt_id": receipt.id, "card_id": stock.id,
         "batch_id": batch.id, "membership_id": membership_id, "member_id": outsider.id, "invite_id": invite.id,
-        "passkey_id": passkey.id, "token": token},
+        "passkey_id": passkey.id, "token": token,
+        "municipality_id": municipality_id(session, team), "district_id": team.district_id},  # foundation
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
                         "loans.agree": loan.id, "loans.repay": loan.id}}  # loans

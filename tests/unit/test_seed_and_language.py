@@ -32,12 +32,13 @@ def test_demo_municipality_covers_every_role(session):
 
 def test_demo_links_only_for_members_without_passkey(session):
     seed_demo(session)
-    assert [label for label, _token in demo_sign_in_invites(session)] == ["Demo coordinator", "Demo worker"]
+    assert [label for label, _token in demo_sign_in_invites(session)] == [
+        "Demo coordinator", "Demo worker", "Demo administrator"]  # foundation: the demo administrator too
     worker = session.exec(select(Member).where(Member.display_name == DEMO_WORKER)).one()
     session.add(Passkey(member_id=worker.id, credential_id=b"w", public_key=b"k", name="Telefoon"))
     session.flush()
-    assert [label for label, _token in demo_sign_in_invites(session)] == ["Demo coordinator"]
-    assert len(demo_sign_in_invites(session, force=True)) == 2
+    assert [label for label, _token in demo_sign_in_invites(session)] == ["Demo coordinator", "Demo administrator"]
+    assert len(demo_sign_in_invites(session, force=True)) == 3
 
 
 def test_cli_migrates_seeds_and_prints_links(app):
@@ -46,7 +47,7 @@ def test_cli_migrates_seeds_and_prints_links(app):
     assert "created" in runner.invoke(args=["seed-demo"]).output
     assert "already present" in runner.invoke(args=["seed-demo"]).output
     output = runner.invoke(args=["demo-links"]).output
-    assert output.count("http://localhost:5000/uitnodiging/") == 2 and "/inloggen" in output
+    assert output.count("http://localhost:5000/uitnodiging/") == 3 and "/inloggen" in output  # foundation: + admin
 
 
 def test_every_text_has_an_english_translation():
