@@ -25,6 +25,7 @@ from models.clock import utcnow
 from models.events import RequestPosted, record_outcome
 from models.members import Membership, Role
 from models.bounds import parse_id
+from models.catalogue import provisions_for_category
 from models.money import parse_amount
 from models.privacy import check_no_personal_data
 from models.rules import RuleViolation, step
@@ -79,19 +80,6 @@ TRANSITIONS = {
 }
 FINAL_STATUSES = {S.GRANTED, S.REJECTED, S.SOLVED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED}
 
-#: alternatives (voorliggende voorzieningen) a worker can tick as checked, per cost category code
-ALTERNATIVES = {
-    "groceries": ["Voedselbank", "Bijzondere bijstand", "Voorschot uitkering", "Noodfonds (kerk, moskee)"],
-    "housing": ["Bijzondere bijstand", "Huurtoeslag", "Schuldhulpverlening", "Betalingsregeling verhuurder"],
-    "energy": ["Energietoeslag", "Bijzondere bijstand", "Energiefonds", "Betalingsregeling leverancier"],
-    "transport": ["Stadspas", "Bijzondere bijstand", "Reiskostenvergoeding werkgever"],
-    "medical": ["Zorgverzekering", "Aanvullende verzekering", "Bijzondere bijstand", "Zorgtoeslag"],
-    "clothing": ["Kledingbank", "Bijzondere bijstand", "Stadspas"],
-    "children": ["Scholierenvergoeding", "Jeugdfonds Sport & Cultuur", "Stichting Leergeld", "Kindgebonden budget"],
-    "furnishing": ["Bijzondere bijstand", "Kringloop", "Inrichtingskrediet"],
-    "fees": ["Bijzondere bijstand", "Kwijtschelding", "Toevoeging rechtsbijstand"],
-    "other": ["Bijzondere bijstand", "Fonds (particulier)"],
-}
 REQUESTING_ROLES = (Role.WORKER, Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER,
                     Role.PROGRAMME_MANAGER)
 
@@ -119,7 +107,8 @@ class SpendRequest(SQLModel, table=True):
     cost_category_id: int | None = Field(default=None, foreign_key="costcategory.id")
     situation: str = Field(default="", sa_type=Text)
     prevents: str = Field(default="", sa_type=Text)
-    #: alternatives the worker already checked (names from ALTERNATIVES)
+    #: other provisions the worker already checked: names of the municipality's provisions as they were then
+    #: (models.catalogue), kept as written even when a provision is renamed or archived later
     alternatives_checked: list = Field(default_factory=list, sa_type=JSON)
     alternatives_note: str = Field(default="", max_length=NOTE_MAX)
     #: HMAC of the worker's case reference; the reference itself is never stored
@@ -208,6 +197,7 @@ def save_draft(session: Session, team: Team, membership: Membership, data: Draft
         raise RuleViolation(_l("Je rol in dit team kan geen aanvragen doen."))
     if request is not None and (request.requester_id != membership.member_id or request.status != RequestStatus.DRAFT):
         raise RuleViolation(_l("Alleen een eigen concept kan worden gewijzigd."))
+    stored_checked = request.alternatives_checked if request is not None else []
     request = request or SpendRequest(team_id=team.id, requester_id=membership.member_id)
     amount_cents = parse_amount(data.amount) if (data.amount or "").strip() else None
     if amount_cents is not None and amount_cents > team.household_cap_cents:
@@ -215,8 +205,11 @@ def save_draft(session: Session, team: Team, membership: Membership, data: Draft
     category = _category(session, team, data.cost_category_id)
     if data.kind not in {k.value for k in RequestKind}:
         raise RuleViolation(_l("Kies gift of lening."), field="kind")
-    known = set(ALTERNATIVES.get(category.code, [])) if category else set()
-    checked = [name for name in data.alternatives_checked if name in known]
+    # only names offered for the category count (or already stored on this draft: an archived provision
+    # that was ticked stays until unticked); anything else is dropped without a word, as an outbox replay
+    # of an older form may hold names that were renamed since
+    known = {p.name for p in provisions_for_category(session, category)} | set(stored_checked)
+    checked = list(dict.fromkeys(name for name in data.alternatives_checked if name in known))
     request.amount_cents, request.cost_category_id, request.kind = amount_cents, category and category.id, data.kind
     request.situation = _text(data.situation, "situation", TEXT_MAX)
     request.prevents = _text(data.prevents, "prevents", TEXT_MAX)

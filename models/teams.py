@@ -221,7 +221,9 @@ def create_municipality(session: Session, name: str, *, year: int | None = None,
     session.add(municipality)
     session.flush()
     if cost_categories:
+        from models.catalogue import add_default_provisions  # with the other provisions; it imports this module
         add_default_cost_categories(session, municipality)
+        add_default_provisions(session, municipality)
     year = year or utcnow().year
     budget_year = BudgetYear(municipality_id=municipality.id, year=year, starts_on=date(year, 1, 1),
                              ends_on=date(year, 12, 31))

@@ -113,6 +113,8 @@ def cast_vote(session: Session, request: SpendRequest, membership: Membership, c
     alternative_name = " ".join((alternative_name or "").split()) or None
     if choice == VoteChoice.ALTERNATIVE and not alternative_name:
         raise RuleViolation(_l("Noem de voorziening die past."), field="alternative_name")
+    if choice == VoteChoice.ALTERNATIVE:  # any name counts; one of the municipality's is written as it writes it
+        alternative_name = _provision_name(session, request, alternative_name[:200])
     reason = _reason(reason)
     check_no_personal_data(reason, field="reason")
     vote = session.exec(select(Vote).where(Vote.request_id == request.id, Vote.member_id == membership.member_id)).first()
@@ -124,6 +126,15 @@ def cast_vote(session: Session, request: SpendRequest, membership: Membership, c
     record(session, team_id=request.team_id, request_id=request.id, actor_id=membership.member_id, action="vote",
            choice=choice, amount_cents=amount_cents, alternative_name=vote.alternative_name, reason=reason)
     return vote
+
+
+def _provision_name(session: Session, request: SpendRequest, name: str) -> str:
+    """`name` as the municipality's provision of that name writes it, so votes for it are counted together."""
+    from models.catalogue import canonical_provision_name
+    from models.teams import District, Team
+
+    district_id = session.get(Team, request.team_id).district_id
+    return canonical_provision_name(session, session.get(District, district_id).municipality_id, name)
 
 
 def _vote_amount(request: SpendRequest, choice: str, amount_cents: int | None) -> int | None:

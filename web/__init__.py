@@ -56,4 +56,6 @@ def create_app(test_config=None):
     app.register_blueprint(foundation.bp)  # /beheer/gemeenten, /beheer/inrichting
     from web import loans
     app.register_blueprint(loans.bp)      # /teams/<team_id>/aanvragen/<request_id>/lening
+    from web import catalogue
+    app.register_blueprint(catalogue.bp)  # /beheer/kostensoorten, /beheer/voorzieningen
     return app

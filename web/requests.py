@@ -2,7 +2,7 @@
 
 URL table (signed in, active member of the team; a draft is visible to its requester only):
   GET  /teams/<team_id>/aanvragen/nieuw                      new request form
-  GET  /teams/<team_id>/aanvragen/alternatieven              the alternatives of a cost category (partial)
+  GET  /teams/<team_id>/aanvragen/alternatieven              the other provisions of a cost category (partial)
   POST /teams/<team_id>/aanvragen                            save a new draft, or post it at once
   GET  /teams/<team_id>/aanvragen/<request_id>               the request page (a draft opens its form)
   POST /teams/<team_id>/aanvragen/<request_id>               save or post a draft
@@ -28,11 +28,13 @@ from models.db import begin_write
 from models.decisions import decide
 from models.ledger import lock_for_money
 from models.money import cents_to_input, parse_amount
+from models.catalogue import provisions_for_category
+from models.request_page import category_of
 from models.requests import (
-    ALTERNATIVES, DraftInput, RequestStatus, add_comment, may_request, post_request,
+    DraftInput, RequestStatus, add_comment, may_request, post_request,
     save_draft, withdraw_request)
 from models.teams import active_cost_categories
-from models.votes import cast_vote, lift_stop, place_stop
+from models.votes import cast_vote, is_voting_member, lift_stop, place_stop
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.live import not_modified, with_etag
@@ -76,10 +78,14 @@ def _render_form(draft_input=None, spend_request=None, status=200, errors=None):
                                  cost_category_id=spend_request.cost_category_id, situation=spend_request.situation,
                                  prevents=spend_request.prevents, alternatives_checked=spend_request.alternatives_checked,
                                  alternatives_note=spend_request.alternatives_note, kind=spend_request.kind)
+    provisions = provisions_for_category(db(), category)
+    # names ticked on this draft that are no longer offered (archived, renamed) stay visible until unticked
+    kept = [name for name in (spend_request.alternatives_checked if spend_request and category
+                              and spend_request.cost_category_id == category.id else [])
+            if name not in {p.name for p in provisions}]
     return render_template("requests/form.html", team=g.team, form=draft_input or DraftInput(),
-                           spend_request=spend_request, categories=categories,
-                           alternatives=ALTERNATIVES.get(category.code, []) if category else [],
-                           errors=errors or {}), status
+                           spend_request=spend_request, categories=categories, provisions=provisions,
+                           kept_names=kept, errors=errors or {}), status
 
 
 def _posted_draft():
@@ -101,10 +107,11 @@ def new():
 
 @bp.get("/alternatieven")
 def alternatives():
-    """The alternatives to tick for the chosen cost category (swapped into the form)."""
+    """The municipality's other provisions to tick for the chosen cost category (swapped into the form)."""
     category = next((c for c in _categories() if str(c.id) == request.args.get("cost_category_id")), None)
-    return render_template("requests/_alternatives.html", alternatives=ALTERNATIVES.get(category.code, []) if category else [],
-                           form=DraftInput(alternatives_checked=request.args.getlist("alternatives_checked")))
+    return render_template("requests/_alternatives.html", provisions=provisions_for_category(db(), category),
+                           form=DraftInput(cost_category_id=category and category.id,
+                                           alternatives_checked=request.args.getlist("alternatives_checked")))
 
 
 @bp.post("")
@@ -143,7 +150,7 @@ def show():
     """The request page; a draft opens in its form."""
     if g.spend_request.status == RequestStatus.DRAFT:
         return _render_form(spend_request=g.spend_request)
-    context = request_page_context(g.spend_request)
+    context = _with_provisions(request_page_context(g.spend_request))
     return with_etag(render_template("requests/detail.html", **context), context["version"])
 
 
@@ -154,8 +161,20 @@ def live():
     version = team_version(db(), g.team.id)
     if not_modified(version):
         return "", 304
-    return with_etag(render_template("requests/_live_answer.html", **request_page_context(g.spend_request),
+    context = _with_provisions(request_page_context(g.spend_request))
+    return with_etag(render_template("requests/_live_answer.html", **context,
                                      status_changed=request.args.get("stand") != g.spend_request.status), version)
+
+
+def _vote_provisions(can_vote: bool, category) -> list:
+    """The municipality's provisions for the request's category, which a voter may name ("another provision
+    fits"; any other name counts too)."""
+    return provisions_for_category(db(), category) if can_vote else []
+
+
+def _with_provisions(context: dict) -> dict:
+    """The request page's context with the provisions its vote form offers."""
+    return {**context, "provisions": _vote_provisions(context["can_vote"], context["category"])}
 
 
 def _actions(status=200, **errors):
@@ -166,8 +185,10 @@ def _actions(status=200, **errors):
         json = {"status": g.spend_request.status, "redirect": url_for("requests.show", request_id=g.spend_request.id)}
     else:
         json = {"status": g.spend_request.status, "error": str(message) if message else None}
+    can_vote = g.spend_request.is_open and is_voting_member(g.membership, g.spend_request)
     return request_page("requests/_actions.html", status, json=json,
-                        back=url_for("requests.show", request_id=g.spend_request.id), errors=errors)
+                        back=url_for("requests.show", request_id=g.spend_request.id), errors=errors,
+                        provisions=_vote_provisions(can_vote, can_vote and category_of(db(), g.spend_request)))
 
 
 def _actions_refused(default_field: str):

@@ -28,8 +28,9 @@ from models.clock import utcnow
 from models.db import make_engine as make_app_engine, make_session
 from models.ledger import Account, AccountKind, Entry, Posting, account, allocate_annual_budget
 from models.members import Member, Role, active_membership, add_membership, create_member
+from models.catalogue import default_provision_names
 from models.requests import (
-    ALTERNATIVES, Comment, DraftInput, RequestStatus, SpendRequest, household_key, post_request, save_draft)
+    Comment, DraftInput, RequestStatus, SpendRequest, household_key, post_request, save_draft)
 from models.sign_in import start_login_session
 from models.teams import CostCategory, District, Team, create_municipality
 from models.votes import Vote, cast_vote
@@ -264,7 +265,7 @@ def _history(engine, teams, shares, budget_year, categories, secret, rng) -> lis
                 reference, other_count = f"BENCH-N{other_count}", other_count + 1
             hours = 72 if status == RequestStatus.EXPIRED else 0.2 + 30 * random_()
             decided_at = min(posted_at + timedelta(hours=hours), now - timedelta(minutes=5))
-            alternatives = ALTERNATIVES[category.code]
+            alternatives = default_provision_names(category.code)  # create_municipality made them rows
             alternative = alternatives[int(random_() * len(alternatives))]
             granted = status == RequestStatus.GRANTED
             requests.append((
@@ -338,7 +339,7 @@ def _history(engine, teams, shares, budget_year, categories, secret, rng) -> lis
 def _post(session, team, membership, category, cents, reference, secret, rng):
     draft = DraftInput(amount=_amount_input(cents), cost_category_id=category.id,
                        situation=rng.choice(SITUATIONS), prevents=rng.choice(PREVENTS),
-                       alternatives_checked=ALTERNATIVES[category.code][:2], kind="gift",
+                       alternatives_checked=default_provision_names(category.code)[:2], kind="gift",
                        household_reference=reference)
     request = save_draft(session, team, membership, draft, household_secret=secret)
     post_request(session, request, team, membership.member_id)

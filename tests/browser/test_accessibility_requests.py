@@ -4,6 +4,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from models.requests import SpendRequest
+from models.catalogue import add_default_provisions
 from models.teams import District, Municipality, add_default_cost_categories
 from tests.browser.test_accessibility import LANGUAGES, assert_accessible
 
@@ -11,7 +12,9 @@ from tests.browser.test_accessibility import LANGUAGES, assert_accessible
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_request_pages_have_no_axe_violations(lang, signed_in_phone, server_url, session, make_team, make_member):
     team = make_team("Team Oost", annual_budget_cents=50_000)
-    add_default_cost_categories(session, session.get(Municipality, session.get(District, team.district_id).municipality_id))
+    municipality = session.get(Municipality, session.get(District, team.district_id).municipality_id)
+    add_default_cost_categories(session, municipality)
+    add_default_provisions(session, municipality)  # the request form's "already checked" list
     session.commit()
     worker = make_member(team, "worker", name="Wim")
     consultant = make_member(team, "income_consultant", name="Ina")

@@ -16,6 +16,7 @@ from models.members import active_membership
 from models.outbox import ClientOperation
 from models.receipts import Receipt
 from models.requests import DraftInput, RequestStatus, SpendRequest, post_request, save_draft, withdraw_request
+from models.catalogue import add_default_provisions
 from models.teams import CostCategory, District, Municipality, add_default_cost_categories
 from models.sign_in import start_login_session
 from models.votes import Vote
@@ -53,7 +54,9 @@ def app_config(app_config, tmp_path):
 def team_with_categories(session, make_team, make_member):
     """Team Oost with the cost categories, a requester and two voters."""
     team = make_team("Team Oost", annual_budget_cents=50_000)
-    add_default_cost_categories(session, session.get(Municipality, session.get(District, team.district_id).municipality_id))
+    municipality = session.get(Municipality, session.get(District, team.district_id).municipality_id)
+    add_default_cost_categories(session, municipality)
+    add_default_provisions(session, municipality)  # the request form's "already checked" list
     session.commit()
     members = {name: make_member(team, "worker", name=name.capitalize()) for name in ("noor", "anna", "bram")}
     return team, members

@@ -7,6 +7,7 @@ from sqlmodel import func, select
 
 from models.outbox import ClientOperation
 from models.requests import RequestStatus, SpendRequest
+from models.catalogue import add_default_provisions
 from models.teams import District, Municipality, add_default_cost_categories
 from models.votes import Vote
 from tests.browser.conftest import swipe
@@ -26,7 +27,9 @@ def _eventually(condition, timeout=(UNDO + LIVE) / 1000 + 10):
 @pytest.fixture
 def team_on_phones(session, make_team, make_member):
     team = make_team("Team Oost", annual_budget_cents=50_000)
-    add_default_cost_categories(session, session.get(Municipality, session.get(District, team.district_id).municipality_id))
+    municipality = session.get(Municipality, session.get(District, team.district_id).municipality_id)
+    add_default_cost_categories(session, municipality)
+    add_default_provisions(session, municipality)  # the request form's "already checked" list
     session.commit()
     names = {"poster": "worker", "anna": "worker", "bram": "provisions_expert", "chantal": "worker"}
     return team, {name: make_member(team, role, name=name.capitalize()) for name, role in names.items()}

@@ -96,6 +96,15 @@ WRITING_ENDPOINTS = {
     "foundation.team_save": ("coordinator", "form", ["name", "district_id", "iban"]),
     "foundation.team_archive": ("coordinator", "form", ["x"]),
     # catalogue: cost categories, other provisions
+    "catalogue.category_add": ("coordinator", "form", ["name_nl", "name_en"]),
+    "catalogue.category_rename": ("coordinator", "form", ["name_nl", "name_en"]),
+    "catalogue.category_move": ("coordinator", "form", ["by", "position"]),
+    "catalogue.category_archive": ("coordinator", "form", ["x"]),
+    "catalogue.category_restore": ("coordinator", "form", ["x"]),
+    "catalogue.provision_add": ("coordinator", "form", ["name", "description", "link", "category_ids"]),
+    "catalogue.provision_save": ("coordinator", "form", ["name", "description", "link", "category_ids"]),
+    "catalogue.provision_archive": ("coordinator", "form", ["x"]),
+    "catalogue.provision_restore": ("coordinator", "form", ["x"]),
     # members over time
     # budget years
     # year close, cancelled grants
@@ -172,10 +181,22 @@ def world(session, make_team, make_member):
         "team_id": team.id, "request_id": open_request.id, "receipt_id": receipt.id, "card_id": stock.id,
         "batch_id": batch.id, "membership_id": membership_id, "member_id": outsider.id, "invite_id": invite.id,
         "passkey_id": passkey.id, "token": token,
+        **_catalogue_ids(session, team),  # catalogue
         "municipality_id": municipality_id(session, team), "district_id": team.district_id},  # foundation
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
                         "loans.agree": loan.id, "loans.repay": loan.id}}  # loans
+
+
+def _catalogue_ids(session, team):
+    """A cost category and a provision of the team's municipality (catalogue)."""
+    from models.catalogue import ProvisionInput, add_provision, cost_categories_of
+
+    category = cost_categories_of(session, municipality_id(session, team))[0]
+    provision = add_provision(session, municipality_id(session, team), ProvisionInput(
+        name="Voedselbank", category_ids=[str(category.id)]))
+    session.commit()
+    return {"category_id": category.id, "provision_id": provision.id}
 
 
 def _url(app, world, endpoint):
