@@ -256,7 +256,8 @@ def post_request(session: Session, request: SpendRequest, team: Team, member_id:
     municipality_id = session.get(District, team.district_id).municipality_id
     budget_year = current_budget_year(session, municipality_id, utcnow().date())
     if budget_year is None:
-        raise RuleViolation(_l("Er is geen budgetjaar voor vandaag. Vraag de coördinator."))
+        raise RuleViolation(_l("Er is nog geen budget voor %(year)s. Je concept is bewaard; vraag de coördinator "
+                               "het budgetjaar te openen.", year=utcnow().year))
     transition(request, "post")
     request.budget_year_id = budget_year.id
     request.posted_at = request.updated_at = utcnow()

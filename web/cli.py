@@ -14,6 +14,7 @@ def init_app(app):
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(demo_links_command)
     app.cli.add_command(invite_administrator_command)  # foundation
+    app.cli.add_command(budget_year_group)  # budget years
 
 
 @click.command("migrate")
@@ -80,3 +81,42 @@ def invite_administrator_command(name):
     click.echo(f"One-time invite link for administrator {name} (valid {hours} hours; open it in a browser that "
                "can make a passkey):")
     click.echo(f"  {link}")
+
+
+@click.group("budget-year")
+def budget_year_group():
+    """Budget years of a municipality."""
+
+
+@budget_year_group.command("open")
+@with_appcontext
+@click.option("--municipality", "municipality_name", required=True, help="The municipality's name, as in the app.")
+@click.option("--year", required=True, type=int, help="The year to open (this year or the next).")
+@click.option("--copy-from", "copy_from", type=int, help="Give each team its budget of this year (else 0).")
+def open_budget_year_command(municipality_name, year, copy_from):
+    """Open a budget year, each team's budget copied from another year (as the coordinator's page does)."""
+    from sqlmodel import select
+
+    from models.budget_years import budgets_prefill, open_budget_year
+    from models.exports import euros
+    from models.rules import RuleViolation
+    from models.teams import Municipality
+
+    begin_write(db())  # it reads first: on SQLite the write lock is taken before (models/db.py)
+    municipality = db().exec(select(Municipality).where(Municipality.name == municipality_name)).first()
+    if municipality is None:
+        raise click.ClickException(f"No municipality named {municipality_name!r}.")
+    try:
+        with current_app.test_request_context():  # a refusal's message is translated (into Dutch, the default)
+            rows = budgets_prefill(db(), municipality.id, copy_from)
+            open_budget_year(db(), municipality.id, year, {row["team"].id: row["budget_cents"] for row in rows},
+                             None)
+    except RuleViolation as refused:
+        db().rollback()
+        raise click.ClickException(str(refused)) from refused
+    db().commit()
+    click.echo(f"Opened budget year {year} for {municipality.name}"
+               + (f", budgets copied from {copy_from}:" if copy_from else ", every budget 0:"))
+    for row in rows:
+        click.echo(f"  {row['team'].name:<30} EUR {euros(row['budget_cents']):>12}")
+    click.echo(f"  {'Total':<30} EUR {euros(sum(row['budget_cents'] for row in rows)):>12}")

@@ -107,6 +107,8 @@ WRITING_ENDPOINTS = {
     "catalogue.provision_restore": ("coordinator", "form", ["x"]),
     # members over time
     # budget years
+    "budget_years.open_year": ("coordinator", "form", ["year", "team_id", "budget"]),
+    "budget_years.save": ("coordinator", "form", ["team_id", "budget"]),
     # year close, cancelled grants
     # loans
     "loans.agree": ("worker", "form", ["repayment_amount", "repayment_due_on"]),
@@ -182,7 +184,8 @@ def world(session, make_team, make_member):
         "batch_id": batch.id, "membership_id": membership_id, "member_id": outsider.id, "invite_id": invite.id,
         "passkey_id": passkey.id, "token": token,
         **_catalogue_ids(session, team),  # catalogue
-        "municipality_id": municipality_id(session, team), "district_id": team.district_id},  # foundation
+        "municipality_id": municipality_id(session, team), "district_id": team.district_id,  # foundation
+        "budget_year_id": spent.budget_year_id},  # budget years, year close
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
                         "loans.agree": loan.id, "loans.repay": loan.id}}  # loans
