@@ -3,7 +3,8 @@
 Invariants:
 - Status changes only along TRANSITIONS; anything else raises RuleViolation.
 - A request is granted when at least `quorum` voting members approved an amount, no stop stands, a
-  client manager is among the approvers when the amount is above the team's escalation threshold, and
+  client manager or a programme manager (ESCALATION_ROLES) is among the approvers when the amount is above
+  the team's escalation threshold, and
   neither the household cap (per budget year, across all teams of the municipality) nor the team's
   available budget would be exceeded. The granted amount is the highest amount a quorum approved.
 - It is rejected when a quorum rejects, solved with an alternative when a quorum says another provision
@@ -29,6 +30,10 @@ from models.requests import RequestKind, RequestStatus, SpendRequest, transition
 from models.teams import District, Team
 from models.votes import APPROVING, Vote, VoteChoice, standing_stop
 
+#: above a team's escalation threshold one of these roles must be among the approvals that back the amount
+ESCALATION_ROLES = (Role.CLIENT_MANAGER, Role.PROGRAMME_MANAGER)
+
+
 @dataclass
 class Tally:
     """The votes on a request, counted."""
@@ -41,7 +46,8 @@ class Tally:
     #: the alternative most often named
     alternative_name: str | None
     kind: str
-    client_manager_approved: bool
+    #: a client manager or programme manager backs the quorum's amount (needed above the escalation threshold)
+    escalation_approved: bool
 
 
 def tally(session: Session, request: SpendRequest, team: Team) -> Tally:
@@ -66,7 +72,7 @@ def tally(session: Session, request: SpendRequest, team: Team) -> Tally:
         quorum_amount_cents=quorum_amount,
         alternative_name=alternatives.most_common(1)[0][0] if alternatives else None,
         kind=kind,
-        client_manager_approved=any(roles[v.member_id] == Role.CLIENT_MANAGER for v in backing),
+        escalation_approved=any(roles[v.member_id] in ESCALATION_ROLES for v in backing),
     )
 
 
@@ -87,8 +93,8 @@ def grant_blocker(session: Session, request: SpendRequest, team: Team, amount_ce
     """Why the request cannot be granted `amount_cents` now, or None."""
     if standing_stop(session, request.id):
         return _l("Er staat een stop op de aanvraag.")
-    if amount_cents > team.escalation_threshold_cents and not tally_.client_manager_approved:
-        return _l("Boven de drempel moet ook een klantmanager instemmen.")
+    if amount_cents > team.escalation_threshold_cents and not tally_.escalation_approved:
+        return _l("Boven de drempel moet ook een klantmanager of programmamanager instemmen.")
     if household_granted_cents(session, request) + amount_cents > team.household_cap_cents:
         return _l("Dit huishouden zou boven het maximum per jaar komen.")
     if balance_cents(session, team.id, request.budget_year_id, AccountKind.AVAILABLE) < amount_cents:

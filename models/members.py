@@ -6,15 +6,20 @@ Invariants:
 - `coordinator` is municipality-wide: a flag on the member, never a team membership.
 - A membership is ended, not deleted, so a member's history in a team stays attributable.
 - A member's WebAuthn user handle is 32 random bytes: it carries no personal data.
+- A deactivated member (`deactivated_at`, see models/deactivation.py) holds no active membership and is
+  never given one; the row stays, so their name stays in every timeline.
+- A team's composition is judged by `composition_warnings` (no income consultant, too few voters for
+  its quorum, more than LARGEST_TEAM members); it warns, it never refuses.
 """
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, LargeBinary, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, func, select
 
 from models.clock import utcnow
 from models.rules import RuleViolation
@@ -132,6 +137,8 @@ def add_membership(session: Session, member: Member, team: Team, role: str) -> M
     role = check_team_role(role)
     if municipality_of_team(session, team).id != member.municipality_id:
         raise RuleViolation(_l("Dit lid hoort bij een andere gemeente."))
+    if member.deactivated_at is not None:
+        raise RuleViolation(_l("Dit lid is gedeactiveerd. Maak eerst een herstellink."), field="member_id")
     membership = session.exec(
         select(Membership).where(Membership.member_id == member.id, Membership.team_id == team.id)
     ).first()
@@ -201,3 +208,59 @@ def team_roster(session: Session, team_id: int) -> list[tuple[Member, Membership
         .order_by(Member.display_name)
     )
     return list(session.exec(statement))
+
+
+# --- members over time: moving, reactivating ---------------------------------------------------------
+
+def move_membership(session: Session, membership: Membership, to_team: Team, role: str | None = None) -> Membership:
+    """End the membership and give the member `role` (the same one when None) in another team of the
+    municipality. Their votes stay on the requests where they were cast (they no longer count there)."""
+    if to_team.id == membership.team_id:
+        raise RuleViolation(_l("Kies een ander team."), field="to_team_id")
+    if to_team.archived_at is not None:
+        raise RuleViolation(_l("Dit team is gearchiveerd."), field="to_team_id")
+    moved = add_membership(session, session.get(Member, membership.member_id), to_team, role or membership.role)
+    end_membership(session, membership)
+    return moved
+
+
+def reactivate_member(session: Session, member: Member) -> None:
+    """Let a deactivated member back in (they still need a recovery invite, and a team); others stay as they are."""
+    if member.deactivated_at is not None:
+        member.deactivated_at = None
+        session.add(member)
+
+
+# --- team composition ---------------------------------------------------------------------------------
+
+#: a team larger than this decides with too many voices (docs/domain.md: in practice 10–15)
+LARGEST_TEAM = 15
+
+
+@dataclass(frozen=True)
+class CompositionWarning:
+    """Something about who is in a team that keeps it from working as meant.
+
+    `kind` is "no_income_consultant" (nobody can place a stop), "too_few_voters" (`count` voting members,
+    fewer than `limit` = quorum + 1, because a requester does not vote on their own request) or
+    "too_many_members" (`count` members, more than `limit` = LARGEST_TEAM)."""
+
+    kind: str
+    count: int = 0
+    limit: int = 0
+
+
+def composition_warnings(session: Session, team: Team) -> list[CompositionWarning]:
+    """What is wrong with the team's composition, in one query (empty when nothing is)."""
+    by_role = dict(session.exec(select(Membership.role, func.count(Membership.id)).where(
+        Membership.team_id == team.id, Membership.ended_at.is_(None)).group_by(Membership.role)).all())
+    warnings = []
+    if not by_role.get(Role.INCOME_CONSULTANT):
+        warnings.append(CompositionWarning("no_income_consultant"))
+    voting = sum(count for role, count in by_role.items() if role not in NON_VOTING_ROLES)
+    if voting < team.quorum + 1:
+        warnings.append(CompositionWarning("too_few_voters", count=voting, limit=team.quorum + 1))
+    members = sum(by_role.values())
+    if members > LARGEST_TEAM:
+        warnings.append(CompositionWarning("too_many_members", count=members, limit=LARGEST_TEAM))
+    return warnings

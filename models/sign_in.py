@@ -4,8 +4,9 @@ Invariants:
 - A challenge is 32 random bytes, bound to one browser session and one purpose, used at most once
   (marked used with a conditional UPDATE, so two racing requests cannot both consume it) and refused
   after CHALLENGE_TTL.
-- A login session lives on the server: signing out, a recovery invite or a timeout ends it, and an
-  ended session never becomes valid again. Idle and absolute timeouts are parameters, set by the app.
+- A login session lives on the server: signing out, a recovery invite, deactivation or a timeout ends it,
+  and an ended session never becomes valid again. Idle and absolute timeouts are parameters, set by the app.
+  A deactivated member's session is never valid.
 """
 import secrets
 from datetime import datetime, timedelta
@@ -106,11 +107,13 @@ def start_login_session(session: Session, member_id: int) -> LoginSession:
 
 
 def member_of_login_session(session: Session, key: str | None, member_id: int) -> tuple[LoginSession, Member] | None:
-    """The open login session with this key and its member, read in one query (every request asks); reads only."""
+    """The open login session with this key and its member, read in one query (every request asks); reads only.
+    A deactivated member has none, even if a session was somehow left open."""
     if not key:
         return None
     return session.exec(select(LoginSession, Member).join(Member, Member.id == LoginSession.member_id).where(
-        LoginSession.key == key, LoginSession.member_id == member_id, LoginSession.ended_at.is_(None)
+        LoginSession.key == key, LoginSession.member_id == member_id, LoginSession.ended_at.is_(None),
+        Member.deactivated_at.is_(None),
     )).first()
 
 

@@ -2,16 +2,19 @@
 
 URL table (signed in as coordinator; objects of another municipality are 404):
   GET  /beheer                                             overview of teams with budgets
-  GET  /beheer/leden                                       all members; recovery and coordinator invites
-  POST /beheer/leden/<member_id>/herstel                   recovery invite for a member
+  GET  /beheer/leden                                       members, searched by name and paged (?zoek=, ?pagina=)
+  POST /beheer/leden/<member_id>/herstel                   recovery invite for a member (reactivates a deactivated one)
+  POST /beheer/leden/<member_id>/deactiveren               deactivate a member: sessions, passkeys, teams end
   POST /beheer/coordinatoren/uitnodigen                    invite a coordinator
-  GET  /beheer/teams/<team_id>                             a team's members and open invites
+  GET  /beheer/teams/<team_id>                             a team's members, composition warnings, open invites;
+                                                           ?zoek= finds members to add (htmx: just that part)
   GET  /beheer/teams/<team_id>/instellingen                 a team's rules: quorum, caps, threshold, expiry
   POST /beheer/teams/<team_id>/instellingen                 change them (open requests are looked at again)
   POST /beheer/teams/<team_id>/uitnodigen                  invite a new member with a role
   POST /beheer/teams/<team_id>/leden                       add an existing member with a role
   POST /beheer/teams/<team_id>/leden/<membership_id>/rol   change a member's role
   POST /beheer/teams/<team_id>/leden/<membership_id>/weg   take a member out of the team
+  POST /beheer/teams/<team_id>/leden/<membership_id>/verhuizen  move a member to another team
   POST /beheer/uitnodigingen/<invite_id>/intrekken         revoke an open invite
   POST /beheer/uitnodigingen/<invite_id>/mailen            e-mail the link (only when SMTP is configured)
 """
@@ -24,20 +27,22 @@ from flask_babel import gettext as _
 from models.decisions import redecide_open_requests
 from models.invites import (
     Invite, hash_token, invite_coordinator, invite_recovery, invite_to_team, open_invites, revoke_invite)
+from models.deactivation import deactivate_member
+from models.member_lists import clean_search, passkey_counts, search_members, teams_of_members
 from models.members import (
-    ROLE_LABELS, TEAM_ROLES, Member, Membership, add_membership, change_role, end_membership, members_of_municipality,
-    team_roster)
+    ROLE_LABELS, TEAM_ROLES, Member, Membership, add_membership, change_role, composition_warnings, end_membership,
+    move_membership, reactivate_member, team_roster)
 from models.bounds import parse_id, parse_whole_number
 from models.clock import today
 from models.ledger import lock_for_money
 from models.money import cents_to_input, parse_amount
-from models.passkeys import active_passkeys
 from models.rules import RuleViolation
 from models.teams import (
     TEAM_SETTINGS, District, Team, annual_budget_cents, change_team_settings, current_budget_year,
-    teams_of_municipality)
+    municipality_of_team, teams_of_municipality)
 from web.access import load_team_of_municipality, signed_in_coordinator
 from web.database import db
+from web.htmx import render_page_or_partial
 from web.mail import mail_configured, send_invite_link
 from web.respond import refusal_shows
 
@@ -85,21 +90,32 @@ def overview():
     return render_template("admin/overview.html", rows=rows, budget_year=budget_year)
 
 
+#: how many members the team page's "add an existing member" offers at once (a search narrows them down)
+ADD_CHOICES = 20
+
+
 def _render_team(status=200, errors=None):
-    roster = team_roster(db(), g.team.id)
-    in_team = {member.id for member, _membership in roster}
-    others = [m for m in members_of_municipality(db(), g.municipality_id)
-              if m.id not in in_team and not m.is_coordinator]
-    return render_template("admin/team.html", team=g.team, roster=roster, others=others,
-                           invites=open_invites(db(), g.municipality_id, g.team.id), roles=TEAM_ROLES,
-                           role_choices=[(role.value, ROLE_LABELS[role]) for role in TEAM_ROLES],
-                           member_choices=[(member.id, member.display_name) for member in others],
-                           role_labels=ROLE_LABELS, errors=errors or {}), status
+    """The team page (or, for htmx, just its "add an existing member" part); the search comes in `zoek`, also
+    posted back with the add form so a refusal keeps the choices."""
+    query = clean_search(request.values.get("zoek"))
+    found = search_members(db(), g.municipality_id, query, per_page=ADD_CHOICES, addable_to=g.team)
+    context = {"team": g.team, "query": query, "found": found, "errors": errors or {},
+               "found_teams": teams_of_members(db(), [member.id for member in found.members]),
+               "chosen_id": parse_id(request.form.get("member_id")) if request.method == "POST" else None,
+               "role_choices": [(role.value, ROLE_LABELS[role]) for role in TEAM_ROLES]}
+    if request.method == "GET" and request.args.get("zoek") is not None:
+        return render_page_or_partial("admin/team.html", "admin/_add_member.html", status, **context)
+    return render_template("admin/team.html", roster=team_roster(db(), g.team.id), roles=TEAM_ROLES,
+                           invites=open_invites(db(), g.municipality_id, g.team.id), role_labels=ROLE_LABELS,
+                           composition=composition_warnings(db(), g.team), other_teams=[
+                               team for team in teams_of_municipality(db(), g.municipality_id)
+                               if team.id != g.team.id and team.archived_at is None], **context), status
 
 
 @bp.get("/teams/<int:team_id>")
 def team_members():
-    """A team's members with their roles, the open invites and the forms to change them."""
+    """A team's members with their roles, what is wrong with its composition, the open invites and the forms to
+    change them; `?zoek=` finds members to add."""
     return _render_team()
 
 
@@ -184,21 +200,60 @@ def team_remove_member():
     return redirect(url_for("admin.team_members"), code=303)
 
 
+@bp.post("/teams/<int:team_id>/leden/<int:membership_id>/verhuizen")
+@_team_refused(lambda _violation: f"move_{g.membership.id}")
+def team_move_member():
+    """Move a member to another team of the municipality, with the same role or the one chosen."""
+    to_team = db().get(Team, parse_id(request.form.get("to_team_id")) or 0)
+    if to_team is None or municipality_of_team(db(), to_team).id != g.municipality_id:
+        raise RuleViolation(_("Kies een ander team."), field="to_team_id")
+    member = db().get(Member, g.membership.member_id)
+    move_membership(db(), g.membership, to_team, request.form.get("role") or None)
+    db().commit()
+    flash(_("%(name)s zit nu in %(team)s.", name=member.display_name, team=to_team.name), "info")
+    return redirect(url_for("admin.team_members"), code=303)
+
+
+def _members_query() -> dict:
+    """The search and page of the member list, from the URL or posted back with a form on it."""
+    query, page = clean_search(request.values.get("zoek")), parse_id(request.values.get("pagina"))
+    return {name: value for name, value in (("zoek", query), ("pagina", page)) if value}
+
+
+def _render_members(status=200, errors=None):
+    shown = _members_query()
+    found = search_members(db(), g.municipality_id, shown.get("zoek"), page=shown.get("pagina", 1))
+    ids = [member.id for member in found.members]
+    return render_template("admin/members.html", found=found, query=shown.get("zoek", ""),
+                           teams=teams_of_members(db(), ids), passkey_counts=passkey_counts(db(), ids),
+                           role_labels=ROLE_LABELS, invites=open_invites(db(), g.municipality_id),
+                           errors=errors or {}), status
+
+
 @bp.get("/leden")
 def members():
-    """All members of the municipality, with a recovery invite for each."""
-    everyone = members_of_municipality(db(), g.municipality_id)
-    passkey_counts = {m.id: len(active_passkeys(db(), m.id)) for m in everyone}
-    return render_template("admin/members.html", members=everyone, passkey_counts=passkey_counts,
-                           invites=open_invites(db(), g.municipality_id))
+    """The municipality's members, searched by name and 50 a page, with recovery and deactivation."""
+    return _render_members()
 
 
 @bp.post("/leden/<int:member_id>/herstel")
 def member_recovery():
-    """A recovery invite: the member makes a new passkey; the old ones stop working."""
+    """A recovery invite: the member makes a new passkey; the old ones stop working. A deactivated member is
+    active again from now on (with no team: the coordinator adds them where they belong)."""
+    reactivate_member(db(), g.member)
     invite, token = invite_recovery(db(), g.current_member, g.member)
     db().commit()
     return _render_invite_link(invite, token, back=url_for("admin.members"), member=g.member)
+
+
+@bp.post("/leden/<int:member_id>/deactiveren")
+@refusal_shows(lambda violation: _render_members(422, errors={f"member_{g.member.id}": violation.message}))
+def member_deactivate():
+    """Deactivate a member who left: signed out everywhere, passkeys revoked, out of every team; name kept."""
+    deactivate_member(db(), g.current_member, g.member)
+    db().commit()
+    flash(_("%(name)s is gedeactiveerd.", name=g.member.display_name), "info")
+    return redirect(url_for("admin.members", **_members_query()), code=303)
 
 
 @bp.post("/coordinatoren/uitnodigen")

@@ -11,7 +11,7 @@ from models.db import begin_write
 from models.decisions import expire_overdue, has_overdue_requests
 from models.inbox import team_overview
 from models.loans import overdue_loans
-from models.members import ROLE_LABELS
+from models.members import ROLE_LABELS, composition_warnings
 from models.receipts import count_missing_receipts
 from models.requests import may_request
 from models.teams import District
@@ -62,7 +62,7 @@ def home():
                                      may_request=may_request(g.membership),
                                      missing_receipts_mine=count_missing_receipts(db(), g.team.id, g.membership.member_id),
                                      overdue_loans=overdue_loans(db(), g.team),
-                                     **overview), version)
+                                     composition=composition_warnings(db(), g.team), **overview), version)
 
 
 @bp.get("/live")

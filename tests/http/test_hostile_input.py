@@ -106,6 +106,8 @@ WRITING_ENDPOINTS = {
     "catalogue.provision_archive": ("coordinator", "form", ["x"]),
     "catalogue.provision_restore": ("coordinator", "form", ["x"]),
     # members over time
+    "admin.team_move_member": ("coordinator", "form", ["to_team_id", "role"]),
+    "admin.member_deactivate": ("coordinator", "form", ["zoek", "pagina"]),  # Olaf: once, then refused
     # budget years
     "budget_years.open_year": ("coordinator", "form", ["year", "team_id", "budget"]),
     "budget_years.save": ("coordinator", "form", ["team_id", "budget"]),

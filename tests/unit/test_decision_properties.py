@@ -11,7 +11,7 @@ and budgets, and after every step checks:
 - a final status never changes again;
 - nothing is granted while a stop stands;
 - a grant had >= quorum approvals at that moment, at exactly the highest amount a quorum approved,
-  and a client manager among them above the escalation threshold.
+  and a client manager or programme manager among them above the escalation threshold.
 Each step does what a view does: begin_write, lock_for_money, the verb, decide, one commit (or a
 rollback on RuleViolation). Every example runs on a fresh database.
 """
@@ -387,7 +387,7 @@ class DecisionMachine(RuleBasedStateMachine):
         above = [vote for vote, _role in backing if vote.amount_cents > granted]
         assert len(at_least) >= team.quorum > len(above), (granted, team.quorum, backing)
         if granted > team.escalation_threshold_cents:
-            assert any(role == Role.CLIENT_MANAGER for _vote, role in at_least)
+            assert any(role in (Role.CLIENT_MANAGER, Role.PROGRAMME_MANAGER) for _vote, role in at_least)
         loans = sum(1 for vote, _role in at_least if vote.choice == VoteChoice.LOAN)
         assert request.granted_kind == ("loan" if request.kind == "loan" or 2 * loans > len(at_least) else "gift")
         # What the household had when this grant was made: grants of other teams (with other caps) made
