@@ -46,9 +46,10 @@ def day(value) -> str:
 
 def _panel(status: int = 200, notice=None, **errors):
     """The loan part of the request page (with the message beside its field), JSON for the outbox, or 303."""
-    back = url_for("requests.show", team_id=g.team.id, request_id=g.spend_request.id, _anchor="loan")
-    if status < 400:
-        json = {"redirect": back, "notice": str(notice)}
+    page = url_for("requests.show", team_id=g.team.id, request_id=g.spend_request.id)
+    back = page + "#loan"
+    if status < 400:  # the outbox loads `page`: to `back` from a page at `back` would only scroll, not reload
+        json = {"redirect": page, "notice": str(notice)}
     else:
         field, message = next(iter(errors.items()))
         json = {"error": str(message), "field": field}
