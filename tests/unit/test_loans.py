@@ -1,5 +1,6 @@
 """Loans as rules: the agreed repayment, repayments booked into the year they came in, what is lent when
 the loan card is settled, and overdue loans."""
+import traceback
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -8,12 +9,15 @@ from sqlmodel import select
 from models.audit import AuditEvent
 from models.cards import Card, mark_handed_over, mark_spent, return_card
 from models.clock import today
+from models.db import begin_write, make_engine, make_session
 from models.ledger import AccountKind, Entry, Posting, accounts_out_of_balance, balance_cents
 from models.loans import Repayment, agree_repayment, loan_position, overdue_loans, parse_day, record_repayment
+from models.requests import SpendRequest
 from models.rules import RuleViolation
 from models.teams import BudgetYear
 from tests.card_world import granted_request, municipality_id
 from tests.loan_world import granted_loan, lent_out
+from tests.racing import race
 
 
 @pytest.fixture
@@ -141,6 +145,34 @@ def test_repayment_never_more_than_outstanding(session, world):
     assert refused.value.field == "repaid_amount"
     record_repayment(session, world["loan"], 1_000, today(), world["worker"].id)
     assert loan_position(session, world["loan"]).outstanding_cents == 0
+
+
+def repay_share(database_url, request_id, actor_id, amount_cents, start, results):
+    """One process: register a repayment as the view does (write lock first, then the verb), and commit."""
+    errors, engine = [], make_engine(database_url)
+    start.wait()
+    with make_session(engine) as session:
+        try:
+            begin_write(session)
+            record_repayment(session, session.get(SpendRequest, request_id), amount_cents, today(), actor_id)
+            session.commit()
+        except RuleViolation as refused:
+            session.rollback()
+            errors.append(f"refused: {refused.field}")
+        except Exception:  # noqa: BLE001 -- a deadlock or a busy database counts as a failure
+            session.rollback()
+            errors.append(traceback.format_exc())
+    engine.dispose()
+    results.put(errors)
+
+
+def test_racing_repayments_never_pass_what_is_outstanding(session, world, database_url):
+    shares = [(database_url, world["loan"].id, world[who].id, 15_000) for who in ("worker", "coordinator")]
+    session.close()
+    errors, exit_codes = race(repay_share, shares)
+    assert errors == ["refused: repaid_amount"] and exit_codes == [0, 0]
+    assert [r.amount_cents for r in session.exec(select(Repayment))] == [15_000]
+    assert accounts_out_of_balance(session) == []
 
 
 def test_repayment_refused_into_a_closed_year(session, world, clock):
