@@ -181,7 +181,7 @@
 
   // "Stem: € 75,00 · Boodschappen" in the page's language (items from before subjects were kept have a title).
   function titleOf(item) {
-    var t = texts(), kind = { request: t.kindRequest, vote: t.kindVote, receipt: t.kindReceipt }[item.kind] || t.kindComment;
+    var t = texts(), kind = { request: t.kindRequest, vote: t.kindVote, receipt: t.kindReceipt, loan: t.kindLoan }[item.kind] || t.kindComment;
     if (!item.subject) return item.title || kind;
     return (t.titleOf || "{kind}: {subject}").replace("{kind}", kind).replace("{subject}", item.subject);
   }
