@@ -54,6 +54,9 @@ def create_app(test_config=None):
     app.register_blueprint(push.bp)       # /meldingen
     from web import foundation
     app.register_blueprint(foundation.bp)  # /beheer/gemeenten, /beheer/inrichting
+    from web import grants, year_close
+    app.register_blueprint(grants.bp)     # /teams/<team_id>/aanvragen/<request_id>/annuleren
+    app.register_blueprint(year_close.bp)  # /beheer/jaarafsluiting
     from web import budget_years, exports
     app.register_blueprint(budget_years.bp)  # /beheer/budgetjaren
     app.register_blueprint(exports.bp)    # /beheer/budgetjaren/<budget_year_id>/journaal.csv, .xlsx

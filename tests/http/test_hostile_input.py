@@ -112,6 +112,10 @@ WRITING_ENDPOINTS = {
     "budget_years.open_year": ("coordinator", "form", ["year", "team_id", "budget"]),
     "budget_years.save": ("coordinator", "form", ["team_id", "budget"]),
     # year close, cancelled grants
+    "grants.cancel": ("worker", "form", ["reason"]),
+    "year_close.cancel": ("coordinator", "form", ["reason"]),
+    "year_close.carry": ("coordinator", "form", ["x"]),
+    "year_close.close": ("coordinator", "form", ["x"]),
     # loans
     "loans.agree": ("worker", "form", ["repayment_amount", "repayment_due_on"]),
     "loans.repay": ("worker", "form", ["repaid_amount", "received_on"]),
@@ -190,6 +194,7 @@ def world(session, make_team, make_member):
         "budget_year_id": spent.budget_year_id},  # budget years, year close
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
+                        "grants.cancel": spent.id,
                         "loans.agree": loan.id, "loans.repay": loan.id}}  # loans
 
 
