@@ -308,5 +308,6 @@ def add_default_provisions(session: Session, municipality: Municipality) -> None
     session.add_all(provisions)
     session.flush()
     session.add_all(ProvisionCategory(provision_id=provision.id, cost_category_id=category_id)
-                    for provision, (_name, category_ids) in zip(provisions, wanted) for category_id in sorted(category_ids))
+                    for provision, (_name, category_ids) in zip(provisions, wanted)
+                    for category_id in sorted(category_ids))
     session.flush()

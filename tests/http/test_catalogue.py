@@ -93,7 +93,8 @@ def test_an_added_category_is_offered_and_an_archived_one_is_not(client, session
     assert "Huisdieren" in form and ">Energie<" not in form
     pets = session.exec(select(CostCategory).where(CostCategory.code == "pets")).one()
     assert _offered(client, town, "groceries")[0]  # the new category has no provisions but those for every one
-    html = client.get(f"/teams/{town['team'].id}/aanvragen/alternatieven", query_string={"cost_category_id": pets.id}).text
+    html = client.get(f"/teams/{town['team'].id}/aanvragen/alternatieven",
+                      query_string={"cost_category_id": pets.id}).text
     assert "geen voorzieningen in de lijst" in html
 
 
@@ -134,12 +135,14 @@ def test_the_vote_offers_the_provisions_and_accepts_them_and_others(client, sess
 
     login_as(town["voter"])
     page = client.get(url).text
-    options = re.findall(r'<option value="([^"]*)">', page.split('<datalist id="provision-options">')[1].split("</datalist>")[0])
+    datalist = page.split('<datalist id="provision-options">')[1].split("</datalist>")[0]
+    options = re.findall(r'<option value="([^"]*)">', datalist)
     assert "Buurtfonds Oost" in options and "Voedselbank" in options and "Energietoeslag" not in options
     assert 'list="provision-options"' in page and "Kleine giften." in page
-    assert client.post(f"{url}/stem", data={"choice": "alternative", "alternative_name": "buurtfonds oost"}).status_code == 303
+    vote = {"choice": "alternative", "alternative_name": "buurtfonds oost"}
+    assert client.post(f"{url}/stem", data=vote).status_code == 303
     login_as(town["voter2"])
-    assert client.post(f"{url}/stem", data={"choice": "alternative", "alternative_name": "Buurthuis"}).status_code == 303
+    assert client.post(f"{url}/stem", data={**vote, "alternative_name": "Buurthuis"}).status_code == 303
     votes = {v.alternative_name for v in session.exec(select(Vote))}
     assert votes == {"Buurtfonds Oost", "Buurthuis"}
     response = client.post(f"{url}/stem", data={"choice": "alternative", "alternative_name": ""},
