@@ -187,12 +187,6 @@ def teams_of_member(session: Session, member_id: int) -> list[tuple[Team, Member
     return [(team, membership) for team, membership, _district in session.exec(statement)]
 
 
-def members_of_municipality(session: Session, municipality_id: int) -> list[Member]:
-    """Every member of a municipality (coordinators too), ordered by name."""
-    return list(session.exec(select(Member).where(Member.municipality_id == municipality_id)
-                             .order_by(Member.display_name)))
-
-
 def colleagues_of(session: Session, team_id: int, member_id: int) -> list[int]:
     """The ids of the team's active members other than `member_id`."""
     return list(session.exec(select(Membership.member_id).where(
