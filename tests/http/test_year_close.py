@@ -32,7 +32,8 @@ def app(make_app):
 def world(session, make_team, make_member):
     """A team of this year with a requester, a voter, a coordinator; a granted request without a card."""
     team = make_team("Team Sluit", annual_budget_cents=250_000)
-    people = {"worker": make_member(team, "worker", name="Wim Werker"), "voter": make_member(team, "worker", name="Vera"),
+    people = {"worker": make_member(team, "worker", name="Wim Werker"),
+              "voter": make_member(team, "worker", name="Vera"),
               "coordinator": make_member(team, "coordinator", name="Cora")}
     year = session.exec(select(BudgetYear).where(BudgetYear.municipality_id == municipality_id(session, team))).one()
     request = granted_request(session, team, people["worker"], people["voter"], 6_000, household="H-1")

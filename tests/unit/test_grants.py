@@ -10,10 +10,9 @@ from models.decisions import decide
 from models.grants import CANCEL_REASON_MAX, cancel_grant
 from models.ledger import AccountKind, account, accounts_out_of_balance, balance_cents, post_entry, top_up
 from models.members import active_membership
-from models.requests import DraftInput, RequestStatus, SpendRequest, post_request, save_draft
+from models.requests import DraftInput, RequestStatus, SpendRequest, save_draft
 from models.rules import RuleViolation
 from models.teams import BudgetYear, Team
-from models.votes import cast_vote
 from models.year_close import carry_over, close_year
 from tests.card_world import SECRET, card_on, granted_request, loaded, municipality_id
 
