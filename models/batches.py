@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from models.batch_lines import BatchLine, LineKind, LoadBatch
 from models.cards import Card, CardState, mark_loaded, transition
-from models.clock import utcnow
+from models.clock import today, utcnow
 from models.ledger import Account, AccountKind, balance_cents, load_onto_card, top_up
 from models.requests import SpendRequest
 from models.rules import RuleViolation
@@ -88,8 +88,7 @@ def create_batch(session: Session, municipality_id: int, *, card_ids: list[int],
     batch = LoadBatch(municipality_id=municipality_id, created_by_id=actor_id)
     session.add(batch)
     session.flush()
-    today = utcnow().date()
-    year = current_budget_year(session, municipality_id, today)
+    year = current_budget_year(session, municipality_id, today())
     for team_id, cents in top_ups.items():
         team = _team_of(session, team_id, municipality_id)
         if year is None:

@@ -20,6 +20,7 @@ import xlsxwriter
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from models.clock import local_date
 from models.batches import load_reference
 from models.ledger import Account, AccountKind, Entry, Posting
 from models.requests import SpendRequest
@@ -64,7 +65,7 @@ def journal_rows(session: Session, budget_year: BudgetYear):
     )
     for (entry_id, created_at, team_id, team, district, category_name, request_id, kind, amount,
          memo) in session.execute(statement):
-        yield (entry_id, created_at.date(), team, district, category_name or "",
+        yield (entry_id, local_date(created_at), team, district, category_name or "",
                load_reference(team_id, request_id) if request_id else "", ACCOUNT_NAMES.get(kind, kind),
                max(amount, 0), max(-amount, 0), memo)
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import and_
 from sqlmodel import Session, select
 
-from models.clock import utcnow
+from models.clock import today, utcnow
 from models.decisions import is_past_expiry
 from models.ledger import Account, AccountKind
 from models.members import Membership
@@ -55,7 +55,7 @@ def _year_and_balances(session: Session, team_id: int, municipality_id: int) -> 
     """This budget year and the team's balances in it (None, None without a budget year), in one query."""
     rows = session.exec(select(BudgetYear, Account.kind, Account.balance_cents).join(Account, and_(
         Account.budget_year_id == BudgetYear.id, Account.team_id == team_id), isouter=True)
-        .where(*budget_year_of(municipality_id, utcnow().date()))).all()
+        .where(*budget_year_of(municipality_id, today()))).all()
     if not rows:
         return None, None
     return rows[0][0], _every_kind((kind, cents) for _year, kind, cents in rows)

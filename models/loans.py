@@ -75,18 +75,20 @@ def _lent_by_card():
                 (Card.handed_over_at.is_not(None), Card.loaded_amount_cents), else_=0)
 
 
-def _lent_per_request():
-    """What each request's cards lent, as a subquery (request_id, lent)."""
+def _lent_on(request_id):
+    """What the cards of the request (`request_id`: a value or a correlated column) lent, as a scalar subquery.
+
+    Read through the cards' request index: never a sum over every card of the installation."""
     from models.cards import Card
 
-    return (select(Card.request_id, func.sum(_lent_by_card()).label("lent"))
-            .where(Card.loaded_amount_cents.is_not(None)).group_by(Card.request_id).subquery())
+    return select(func.coalesce(func.sum(_lent_by_card()), 0)).where(
+        Card.request_id == request_id, Card.loaded_amount_cents.is_not(None)).scalar_subquery()
 
 
-def _repaid_per_request():
-    """What was repaid on each request, as a subquery (request_id, repaid)."""
-    return (select(Repayment.request_id, func.sum(Repayment.amount_cents).label("repaid"))
-            .group_by(Repayment.request_id).subquery())
+def _repaid_on(request_id):
+    """What was repaid on the request (a value or a correlated column), as a scalar subquery."""
+    return select(func.coalesce(func.sum(Repayment.amount_cents), 0)).where(
+        Repayment.request_id == request_id).scalar_subquery()
 
 
 @dataclass
@@ -120,13 +122,7 @@ def repaid_cents(session: Session, request_id: int | None) -> int:
 
 def loan_position(session: Session, request) -> LoanPosition:
     """The loan's position now (one query)."""
-    from models.cards import Card
-
-    lent = select(func.coalesce(func.sum(_lent_by_card()), 0)).where(
-        Card.request_id == request.id, Card.loaded_amount_cents.is_not(None)).scalar_subquery()
-    repaid = select(func.coalesce(func.sum(Repayment.amount_cents), 0)).where(
-        Repayment.request_id == request.id).scalar_subquery()
-    lent_cents, repaid_cents = session.exec(select(lent, repaid)).one()
+    lent_cents, repaid_cents = session.exec(select(_lent_on(request.id), _repaid_on(request.id))).one()
     return LoanPosition(lent_cents=int(lent_cents), repaid_cents=int(repaid_cents),
                         agreed_cents=request.repayment_amount_cents, due_on=request.repayment_due_on, today=today())
 
@@ -143,17 +139,14 @@ def overdue_loans(session: Session, team) -> list[OverdueLoan]:
     """The team's overdue loans, longest overdue first (one query)."""
     from models.requests import RequestKind, RequestStatus, SpendRequest
 
-    lent, repaid = _lent_per_request(), _repaid_per_request()
-    outstanding = func.coalesce(lent.c.lent, 0) - func.coalesce(repaid.c.repaid, 0)
+    # the team's granted requests through their index; each one's cards and repayments through theirs
+    outstanding = _lent_on(SpendRequest.id) - _repaid_on(SpendRequest.id)
     rows = session.exec(
         select(SpendRequest.id, SpendRequest.repayment_due_on, outstanding)
-        .join(lent, lent.c.request_id == SpendRequest.id, isouter=True)
-        .join(repaid, repaid.c.request_id == SpendRequest.id, isouter=True)
         .where(SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.GRANTED,
-               SpendRequest.granted_kind == RequestKind.LOAN, SpendRequest.repayment_due_on < today(),
-               outstanding > 0)
+               SpendRequest.granted_kind == RequestKind.LOAN, SpendRequest.repayment_due_on < today())
         .order_by(SpendRequest.repayment_due_on, SpendRequest.id)).all()
-    return [OverdueLoan(request_id, due_on, int(amount)) for request_id, due_on, amount in rows]
+    return [OverdueLoan(request_id, due_on, int(amount)) for request_id, due_on, amount in rows if amount > 0]
 
 
 def agree_repayment(session: Session, request, amount_cents: int, due_on: date, actor_id: int) -> None:

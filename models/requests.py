@@ -21,7 +21,7 @@ from sqlalchemy import JSON, CheckConstraint, Index, Text
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import record
-from models.clock import utcnow
+from models.clock import today, utcnow
 from models.events import RequestPosted, record_outcome
 from models.members import Membership, Role
 from models.bounds import parse_id
@@ -254,7 +254,7 @@ def post_request(session: Session, request: SpendRequest, team: Team, member_id:
     for field_name in ("situation", "prevents", "alternatives_note"):
         check_no_personal_data(getattr(request, field_name), field=field_name)
     municipality_id = session.get(District, team.district_id).municipality_id
-    budget_year = current_budget_year(session, municipality_id, utcnow().date())
+    budget_year = current_budget_year(session, municipality_id, today())
     if budget_year is None:
         raise RuleViolation(_l("Er is nog geen budget voor %(year)s. Je concept is bewaard; vraag de coördinator "
                                "het budgetjaar te openen.", year=utcnow().year))

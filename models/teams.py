@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
-from models.clock import utcnow
+from models.clock import today, utcnow
 from models.money import MAX_AMOUNT_CENTS
 
 
@@ -224,7 +224,7 @@ def create_municipality(session: Session, name: str, *, year: int | None = None,
         from models.catalogue import add_default_provisions  # with the other provisions; it imports this module
         add_default_cost_categories(session, municipality)
         add_default_provisions(session, municipality)
-    year = year or utcnow().year
+    year = year or today().year
     budget_year = BudgetYear(municipality_id=municipality.id, year=year, starts_on=date(year, 1, 1),
                              ends_on=date(year, 12, 31))
     session.add(budget_year)

@@ -33,6 +33,7 @@ from models.members import (
     ROLE_LABELS, TEAM_ROLES, Member, Membership, add_membership, change_role, composition_warnings, end_membership,
     move_membership, reactivate_member, team_roster)
 from models.bounds import parse_id, parse_whole_number
+from models.budget_years import year_banner
 from models.clock import today
 from models.ledger import lock_for_money
 from models.money import cents_to_input, parse_amount
@@ -87,7 +88,8 @@ def overview():
         rows.append({"team": team, "district": db().get(District, team.district_id),
                      "annual_budget_cents": annual_budget_cents(db(), team, budget_year),
                      "member_count": len(team_roster(db(), team.id))})
-    return render_template("admin/overview.html", rows=rows, budget_year=budget_year)
+    return render_template("admin/overview.html", rows=rows, budget_year=budget_year,
+                           banner=year_banner(db(), g.municipality_id, today()))
 
 
 #: how many members the team page's "add an existing member" offers at once (a search narrows them down)

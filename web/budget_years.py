@@ -44,12 +44,6 @@ def load_for_coordinator(_endpoint, values):
     load_budget_year_of_municipality(values if values is not None else {})
 
 
-@bp.app_template_global()
-def budget_year_banner():
-    """The turn-of-the-year banner of the signed-in coordinator's municipality (admin/overview.html)."""
-    return year_banner(db(), g.municipality_id, today()) if g.get("municipality_id") else None
-
-
 def _posted_budgets() -> dict[int, int]:
     """The posted rows as team id → cents; RuleViolation beside the first amount that is none."""
     team_ids, amounts = request.form.getlist("team_id"), request.form.getlist("budget")

@@ -21,7 +21,7 @@ from models.batches import (
     waiting_loads)
 from models.bounds import parse_id
 from models.cards import STATE_LABELS, Card, act_on_card, open_cards, register_card
-from models.clock import utcnow
+from models.clock import today
 from models.db import begin_write
 from models.ledger import lock_municipality
 from models.money import cents_to_input, parse_amount_or_zero
@@ -54,7 +54,7 @@ def load_for_coordinator(_endpoint, values):
 
 
 def _render_overview(status=200, errors=None, values=None):
-    year = current_budget_year(db(), g.municipality_id, utcnow().date())
+    year = current_budget_year(db(), g.municipality_id, today())
     teams = teams_of_municipality(db(), g.municipality_id)
     team_ids = [team.id for team in teams]
     cards, loads = open_cards(db(), team_ids), waiting_loads(db(), team_ids)
@@ -144,7 +144,7 @@ def batch_download():
     """The pain.001 file of the batch; the first download freezes it, later ones return the same file."""
     xml = g.batch.sepa_xml or pain001(g.batch.id, lines_of(db(), g.batch.id),
                                       {name: current_app.config.get(name) for name in SETTINGS},
-                                      execution_date=utcnow().date())
+                                      execution_date=today())
     xml = freeze(db(), g.batch, xml)
     db().commit()
     return Response(xml, mimetype="application/xml", headers={

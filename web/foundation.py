@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from models.bounds import parse_id
-from models.clock import utcnow
+from models.clock import today
 from models.invites import invite_administrator, invite_coordinator
 from models.members import Member
 from models.municipalities import (
@@ -73,9 +73,9 @@ def iban_filter(iban):
 # municipalities (administrators)
 
 def _render_municipalities(status=200, errors=None, name=""):
-    today = utcnow().date()
+    on = today()
     years = {year.municipality_id: year for year in db().exec(
-        select(BudgetYear).where(BudgetYear.starts_on <= today, BudgetYear.ends_on >= today))}
+        select(BudgetYear).where(BudgetYear.starts_on <= on, BudgetYear.ends_on >= on))}
     chosen = chosen_municipality()
     return render_template("foundation/municipalities.html", rows=municipalities_with_team_counts(db()),
                            years=years, chosen=chosen, errors=errors or {}, name=name), status

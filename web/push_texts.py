@@ -91,7 +91,8 @@ def _text(kind, spend_request, team, category):
                   amount=format_cents(spend_request.amount_cents), category=what))
     titles = {RequestStatus.GRANTED: _("Je aanvraag is toegekend"), RequestStatus.REJECTED: _("Je aanvraag is afgewezen"),
               RequestStatus.SOLVED: _("Je aanvraag is opgelost met een andere voorziening"),
-              RequestStatus.EXPIRED: _("Je aanvraag is verlopen")}
+              RequestStatus.EXPIRED: _("Je aanvraag is verlopen"),
+              RequestStatus.CANCELLED: _("De toekenning van je aanvraag is geannuleerd")}
     amount = spend_request.granted_amount_cents or spend_request.amount_cents
     return (titles.get(spend_request.status, _("Er is besloten over je aanvraag")),
             _("%(team)s: %(amount)s voor %(category)s.", team=team.name, amount=format_cents(amount), category=what))

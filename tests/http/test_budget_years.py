@@ -258,11 +258,11 @@ def _newest(client, world):
 def test_on_1_january_a_post_lands_in_the_new_year_when_it_was_opened(client, session, login_as, clock,
                                                                       years_world):
     world, Y = years_world, years_world["Y"]
-    clock(moment(Y, 12, 31, 23, 59))
+    clock(moment(Y, 12, 31, 22, 59))  # 23:59 in the Netherlands (UTC+1): still the old year
     assert _post(client, login_as, world).status_code == 303
     login_as(world["coordinator"])
     assert _open(client, world, Y + 1).status_code == 303
-    clock(moment(Y + 1, 1, 1, 0, 1))
+    clock(moment(Y, 12, 31, 23, 1))  # 00:01 on 1 January in the Netherlands, still 31 December in UTC
     assert _post(client, login_as, world).status_code == 303
     session.expire_all()
     old, new = session.exec(select(SpendRequest).order_by(SpendRequest.id)).all()

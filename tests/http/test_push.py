@@ -22,6 +22,7 @@ from models.events import take_committed
 from models.requests import SpendRequest, post_request
 from models.subscriptions import DEFAULT_PUSH_HOSTS, PushReminder, PushSubscription
 from models.teams import CostCategory, District, Municipality, Team, add_default_cost_categories
+from models.decisions import decide
 from models.votes import cast_vote
 from web.push_keys import public_key
 
@@ -194,6 +195,29 @@ def test_decision_is_pushed_to_the_requester(app, client, login_as, team_world, 
     payload = device.decrypt(stub.received[-1])
     assert payload["title"] == "Je aanvraag is toegekend"
     assert "€\xa075,00" in payload["body"]
+    assert payload["url"] == f"/teams/{team.id}/aanvragen/{request_id}"
+
+
+def test_a_grant_cancelled_by_the_coordinator_is_pushed_to_the_requester(app, client, login_as, team_world, stub,
+                                                                        session, make_member):
+    device = Device(stub, "requester")
+    subscribe(client, login_as, team_world["members"]["requester"], device)
+    request_id = post_request_as_requester(client, login_as, team_world)
+    team = session.get(Team, team_world["team"].id)
+    spend_request = session.get(SpendRequest, request_id)
+    for name in ("a", "b", "c"):
+        cast_vote(session, spend_request, active_membership(session, team_world["members"][name].id, team.id), "approve")
+        decide(session, spend_request, team)
+    session.commit()
+    assert spend_request.status == "granted"
+
+    login_as(make_member(team, "coordinator"))
+    response = client.post(f"/beheer/jaarafsluiting/aanvragen/{request_id}/annuleren",
+                           data={"reason": "Het huishouden kreeg bijzondere bijstand"})
+    assert response.status_code == 303
+    sent(app)
+    payload = device.decrypt(stub.received[-1])
+    assert payload["title"] == "De toekenning van je aanvraag is geannuleerd"
     assert payload["url"] == f"/teams/{team.id}/aanvragen/{request_id}"
 
 

@@ -9,7 +9,11 @@ from sqlmodel import func, select
 from models.members import TEAM_ROLES, Member, team_roster
 from models.passkeys import Passkey
 from models.seed import DEMO_COORDINATOR, DEMO_WORKER, demo_sign_in_invites, seed_demo
-from models.teams import DEFAULT_COST_CATEGORIES, CostCategory, District, Team, TeamBudget
+from models.clock import today
+from models.ledger import AccountKind, account, accounts_out_of_balance, post_entry
+from models.rules import RuleViolation
+from models.teams import DEFAULT_COST_CATEGORIES, BudgetYear, CostCategory, District, Team, TeamBudget
+from models.year_close import year_statement
 from web.i18n import format_cents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,10 +28,31 @@ def test_demo_municipality_covers_every_role(session):
         roster = team_roster(session, team.id)
         assert 10 <= len(roster) <= 15
         assert {membership.role for _member, membership in roster} == {role.value for role in TEAM_ROLES}
-    assert session.exec(select(func.count(TeamBudget.id))).one() == 3
+    this_year, last_year = session.exec(select(BudgetYear).order_by(BudgetYear.year.desc())).all()
+    assert (this_year.year, last_year.year) == (today().year, today().year - 1)
+    assert session.exec(select(func.count(TeamBudget.id)).where(TeamBudget.budget_year_id == this_year.id)).one() == 3
     assert session.exec(select(func.count(CostCategory.id))).one() == len(DEFAULT_COST_CATEGORIES)
     assert session.exec(select(Member).where(Member.display_name == DEMO_COORDINATOR)).one().is_coordinator
     assert seed_demo(session) is False
+
+
+def test_demo_has_a_closed_last_year_that_adds_up_and_an_open_current_one(session):
+    seed_demo(session)
+    this_year, last_year = session.exec(select(BudgetYear).order_by(BudgetYear.year.desc())).all()
+    assert this_year.closed_at is None and last_year.closed_at is not None
+    statement = year_statement(session, this_year.municipality_id, last_year)
+    row = statement.total
+    assert row.balanced and row.budget == 750_000
+    assert (row.spent, row.lent, row.repaid, row.outstanding) == (48_750, 60_000, 15_000, 45_000)
+    assert row.to_municipality == row.budget + row.repaid - row.spent - row.lent
+    assert {outcome: count for outcome, count in row.counts.items() if count} == {
+        "granted_full": 3, "granted_lower": 3, "loan": 3, "alternative": 3, "rejected": 3, "cancelled": 3}
+    assert accounts_out_of_balance(session) == []
+    # nothing can be booked into the closed year any more
+    team = session.exec(select(Team)).first()
+    with pytest.raises(RuleViolation):
+        post_entry(session, team.id, [(account(session, team.id, last_year.id, AccountKind.AVAILABLE), 1),
+                                      (account(session, team.id, last_year.id, AccountKind.FUNDING), -1)], memo="x")
 
 
 def test_demo_links_only_for_members_without_passkey(session):
