@@ -55,7 +55,9 @@ def test_cli_prints_a_one_time_administrator_invite(app, client, session):
     invite = session.exec(select(Invite).where(Invite.token_hash == hash_token(token))).one()
     assert (invite.kind, invite.role, invite.municipality_id, invite.team_id, invite.created_by_id) == (
         "join", "administrator", None, None, None)
-    assert client.get(f"/uitnodiging/{token}").status_code == 200
+    page = client.get(f"/uitnodiging/{token}")
+    assert page.status_code == 200
+    assert "om het beheer te doen" in page.text and "Je naam voor het team" not in page.text  # no team to name
     administrator = redeem_invite(session, invite, display_name="Bea", user_handle=new_user_handle())
     session.commit()
     assert administrator.is_administrator and administrator.municipality_id is None
@@ -283,7 +285,9 @@ def test_an_archived_team_keeps_its_page_and_the_draft(client, session, two_muni
     login_as(two_municipalities["coordinator"])
     assert client.post(f"/beheer/inrichting/teams/{ours.id}/archiveren").status_code == 303
     login_as(worker)
-    assert client.get(f"/teams/{ours.id}").status_code == 200
+    home = client.get(f"/teams/{ours.id}")
+    assert home.status_code == 200
+    assert "Dit team is gearchiveerd" in home.text and "Nieuwe aanvraag" not in home.text
     response = client.post(f"/teams/{ours.id}/aanvragen", data={
         "amount": "50", "cost_category_id": "1", "situation": "Vader met twee kinderen.", "prevents": "Afsluiting.",
         "household_reference": "H-1", "kind": "gift", "action": "post"})
