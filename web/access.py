@@ -102,6 +102,20 @@ def choose_municipality(municipality) -> None:
     session[CHOSEN_MUNICIPALITY] = municipality.id
 
 
+def load_of_municipality(values, argument: str, model, into: str) -> None:
+    """When the URL names a `model` by `argument`, put it on `g` as `into` if it belongs to the coordinator's
+    municipality (`g.municipality_id`), else 404 (another municipality's object looks like none at all)."""
+    from flask import g
+
+    from web.database import db
+
+    if argument in values:
+        found = db().get(model, values.pop(argument))
+        if found is None or found.municipality_id != g.municipality_id:
+            abort(404)
+        setattr(g, into, found)
+
+
 def load_team_of_municipality(values) -> None:
     """Put the team in the URL on `g` when it belongs to the coordinator's municipality, else 404."""
     from flask import g

@@ -41,7 +41,7 @@ from models.rules import RuleViolation
 from models.teams import (
     TEAM_SETTINGS, District, Team, annual_budget_cents, change_team_settings, current_budget_year,
     municipality_of_team, teams_of_municipality)
-from web.access import load_team_of_municipality, signed_in_coordinator
+from web.access import load_of_municipality, load_team_of_municipality, signed_in_coordinator
 from web.database import db
 from web.htmx import render_page_or_partial
 from web.mail import mail_configured, send_invite_link
@@ -60,14 +60,8 @@ def load_for_coordinator(_endpoint, values):
         g.membership = db().get(Membership, values.pop("membership_id"))
         if g.membership is None or g.membership.team_id != g.team.id or not g.membership.is_active:
             abort(404)
-    if "member_id" in values:
-        g.member = db().get(Member, values.pop("member_id"))
-        if g.member is None or g.member.municipality_id != g.municipality_id:
-            abort(404)
-    if "invite_id" in values:
-        g.invite = db().get(Invite, values.pop("invite_id"))
-        if g.invite is None or g.invite.municipality_id != g.municipality_id:
-            abort(404)
+    load_of_municipality(values, "member_id", Member, "member")
+    load_of_municipality(values, "invite_id", Invite, "invite")
 
 
 @bp.url_defaults

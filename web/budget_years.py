@@ -11,7 +11,7 @@ URL table (signed in as coordinator; a budget year of another municipality is 40
 A form posts one `team_id` and one `budget` per row, in the same order. The municipality's total shown
 after a save is read back from the database.
 """
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_date, gettext as _
 
 from models.bounds import parse_id, parse_whole_number
@@ -22,26 +22,18 @@ from models.clock import today
 from models.money import parse_amount_or_zero
 from models.rules import RuleViolation
 from models.teams import BudgetYear
-from web.access import signed_in_coordinator
+from web.access import load_of_municipality, signed_in_coordinator
 from web.database import db
 from web.respond import refusal_shows
 
 bp = Blueprint("budget_years", __name__, url_prefix="/beheer/budgetjaren")
 
 
-def load_budget_year_of_municipality(values) -> None:
-    """Put the budget year in the URL on `g` when it is of the coordinator's municipality, else 404."""
-    if "budget_year_id" in values:
-        g.budget_year = db().get(BudgetYear, values.pop("budget_year_id"))
-        if g.budget_year is None or g.budget_year.municipality_id != g.municipality_id:
-            abort(404)
-
-
 @bp.url_value_preprocessor
 def load_for_coordinator(_endpoint, values):
     """Only coordinators; the budget year in the URL must be of their municipality."""
     signed_in_coordinator()
-    load_budget_year_of_municipality(values if values is not None else {})
+    load_of_municipality(values if values is not None else {}, "budget_year_id", BudgetYear, "budget_year")
 
 
 def _posted_budgets() -> dict[int, int]:

@@ -19,7 +19,7 @@ municipality are 404):
 Every POST takes the municipality's lock first (PostgreSQL; SQLite's POSTs hold the write lock), so two
 coordinators adding the same name one after the other get a message, not a database error.
 """
-from flask import Blueprint, abort, flash, g, render_template, request, url_for
+from flask import Blueprint, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from models.bounds import parse_whole_number
@@ -28,7 +28,7 @@ from models.catalogue import (
     move_cost_category, provisions_of, rename_cost_category, set_cost_category_active, set_provision_active)
 from models.ledger import lock_municipality
 from models.teams import CostCategory, Provision
-from web.access import signed_in_coordinator
+from web.access import load_of_municipality, signed_in_coordinator
 from web.database import db
 from web.respond import refusal_shows, respond
 
@@ -43,14 +43,8 @@ def load_for_coordinator(_endpoint, values):
     values = values if values is not None else {}
     if request.method == "POST":
         lock_municipality(db(), g.municipality_id)
-    if "category_id" in values:
-        g.category = db().get(CostCategory, values.pop("category_id"))
-        if g.category is None or g.category.municipality_id != g.municipality_id:
-            abort(404)
-    if "provision_id" in values:
-        g.provision = db().get(Provision, values.pop("provision_id"))
-        if g.provision is None or g.provision.municipality_id != g.municipality_id:
-            abort(404)
+    load_of_municipality(values, "category_id", CostCategory, "category")
+    load_of_municipality(values, "provision_id", Provision, "provision")
 
 
 def _refused(render):

@@ -11,9 +11,8 @@ import re
 from flask import Blueprint, Response, g
 
 from models.exports import journal_csv, journal_rows, journal_xlsx
-from models.teams import Municipality
-from web.access import signed_in_coordinator
-from web.budget_years import load_budget_year_of_municipality
+from models.teams import BudgetYear, Municipality
+from web.access import load_of_municipality, signed_in_coordinator
 from web.database import db
 
 bp = Blueprint("exports", __name__, url_prefix="/beheer/budgetjaren")
@@ -25,7 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def load_for_coordinator(_endpoint, values):
     """Only coordinators; the budget year in the URL must be of their municipality."""
     signed_in_coordinator()
-    load_budget_year_of_municipality(values if values is not None else {})
+    load_of_municipality(values if values is not None else {}, "budget_year_id", BudgetYear, "budget_year")
 
 
 def _file_name(extension: str) -> str:

@@ -36,8 +36,8 @@ from models.municipalities import (
     formatted_iban, municipalities_with_team_counts, rename_district, rename_municipality, teams_of)
 from models.teams import BudgetYear, District, Municipality
 from web.access import (
-    choose_municipality, chosen_municipality, load_team_of_municipality, signed_in_administrator,
-    signed_in_coordinator)
+    choose_municipality, chosen_municipality, load_of_municipality, load_team_of_municipality,
+    signed_in_administrator, signed_in_coordinator)
 from web.admin import _render_invite_link
 from web.database import db
 from web.respond import refusal_shows
@@ -58,10 +58,7 @@ def load_for_role(endpoint, values):
         return
     signed_in_coordinator()
     load_team_of_municipality(values)
-    if "district_id" in values:
-        g.district = db().get(District, values.pop("district_id"))
-        if g.district is None or g.district.municipality_id != g.municipality_id:
-            abort(404)
+    load_of_municipality(values, "district_id", District, "district")
 
 
 @bp.app_template_filter("iban")

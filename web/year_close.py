@@ -28,7 +28,7 @@ from models.teams import BudgetYear, Team, municipality_of_team
 from models.year_close import (
     MONEY_FIELDS, MONEY_LABELS, OUTCOME_LABELS, OUTCOMES, carry_over, close_blockers, close_year, next_year,
     year_has_ended, year_statement)
-from web.access import signed_in_coordinator
+from web.access import load_of_municipality, signed_in_coordinator
 from web.database import db
 from web.respond import refusal_shows
 
@@ -42,10 +42,7 @@ def load_for_coordinator(_endpoint, values):
     if request.method == "POST":
         begin_write(db())
     values = values if values is not None else {}
-    if "budget_year_id" in values:
-        g.budget_year = db().get(BudgetYear, values.pop("budget_year_id"))
-        if g.budget_year is None or g.budget_year.municipality_id != g.municipality_id:
-            abort(404)
+    load_of_municipality(values, "budget_year_id", BudgetYear, "budget_year")
     if "request_id" in values:
         g.spend_request = db().get(SpendRequest, values.pop("request_id"))
         if (g.spend_request is None or g.spend_request.status == RequestStatus.DRAFT
