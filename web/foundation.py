@@ -67,6 +67,19 @@ def iban_filter(iban):
     return formatted_iban(iban)
 
 
+def _refused_name(render):
+    """A refused name draws the page again (422) with the typed name and the message beside it."""
+    return refusal_shows(lambda violation: render(422, {"name": violation.message}, request.form.get("name", "")))
+
+
+def _renamed(rename, thing, back: str):
+    """Give `thing` the posted name with the verb `rename`, commit, and go `back` to its page."""
+    rename(db(), thing, request.form.get("name"))
+    db().commit()
+    flash(_("De naam is opgeslagen."), "info")
+    return redirect(back, code=303)
+
+
 # municipalities (administrators)
 
 def _render_municipalities(status=200, errors=None, name=""):
@@ -119,13 +132,11 @@ def municipality():
 
 
 @bp.post("/gemeenten/<int:municipality_id>/naam")
-@refusal_shows(lambda violation: _render_municipality(422, {"name": violation.message}, request.form.get("name", "")))
+@_refused_name(_render_municipality)
 def municipality_rename():
     """Give the municipality another name."""
-    rename_municipality(db(), g.municipality, request.form.get("name"))
-    db().commit()
-    flash(_("De naam is opgeslagen."), "info")
-    return redirect(url_for("foundation.municipality", municipality_id=g.municipality.id), code=303)
+    return _renamed(rename_municipality, g.municipality,
+                    url_for("foundation.municipality", municipality_id=g.municipality.id))
 
 
 @bp.post("/gemeenten/<int:municipality_id>/kiezen")
@@ -190,13 +201,10 @@ def district():
 
 
 @bp.post("/inrichting/stadsdelen/<int:district_id>/naam")
-@refusal_shows(lambda violation: _render_district(422, {"name": violation.message}, request.form.get("name", "")))
+@_refused_name(_render_district)
 def district_rename():
     """Give the district another name."""
-    rename_district(db(), g.district, request.form.get("name"))
-    db().commit()
-    flash(_("De naam is opgeslagen."), "info")
-    return redirect(url_for("foundation.district", district_id=g.district.id), code=303)
+    return _renamed(rename_district, g.district, url_for("foundation.district", district_id=g.district.id))
 
 
 @bp.post("/inrichting/stadsdelen/<int:district_id>/archiveren")

@@ -73,9 +73,18 @@ def _render_checklist(status=200, errors=None, values=None):
 
 
 def _refused_at(field_of):
-    """A refusal draws the checklist again with the message beside `field_of(violation)`."""
-    return refusal_shows(lambda violation: _render_checklist(422, {field_of(violation): violation.message},
-                                                             request.form))
+    """A refusal draws the checklist again with the message beside the field `field_of()` names."""
+    return refusal_shows(lambda violation: _render_checklist(422, {field_of(): violation.message}, request.form))
+
+
+def _request_row() -> str:
+    """The checklist's field of the grant in the URL: its row."""
+    return f"request_{g.spend_request.id}"
+
+
+def _to_checklist():
+    """Back to the year's checklist (303)."""
+    return redirect(url_for("year_close.checklist", budget_year_id=g.budget_year.id), code=303)
 
 
 @bp.get("/<int:budget_year_id>")
@@ -85,27 +94,27 @@ def checklist():
 
 
 @bp.post("/<int:budget_year_id>/afsluiten")
-@_refused_at(lambda _violation: "close")
+@_refused_at(lambda: "close")
 def close():
     """Close the year: what is left goes to the municipality, and the year is frozen."""
     close_year(db(), g.municipality_id, g.budget_year, g.current_member)
     db().commit()
     flash(_("Budgetjaar %(year)s is afgesloten.", year=g.budget_year.year), "info")
-    return redirect(url_for("year_close.checklist", budget_year_id=g.budget_year.id), code=303)
+    return _to_checklist()
 
 
 @bp.post("/aanvragen/<int:request_id>/annuleren")
-@_refused_at(lambda _violation: f"request_{g.spend_request.id}")
+@_refused_at(_request_row)
 def cancel():
     """The coordinator cancels a grant that was not loaded, with a reason."""
     cancel_grant(db(), g.spend_request, g.current_member, request.form.get("reason"))
     db().commit()
     flash(_("De toekenning van aanvraag %(id)s is geannuleerd.", id=g.spend_request.id), "info")
-    return redirect(url_for("year_close.checklist", budget_year_id=g.budget_year.id), code=303)
+    return _to_checklist()
 
 
 @bp.post("/aanvragen/<int:request_id>/overdragen")
-@_refused_at(lambda _violation: f"request_{g.spend_request.id}")
+@_refused_at(_request_row)
 def carry():
     """Carry a grant that was not loaded over to the next budget year."""
     to_year = next_year(db(), g.budget_year)
@@ -114,7 +123,7 @@ def carry():
     carry_over(db(), g.spend_request, to_year, g.current_member)
     db().commit()
     flash(_("Aanvraag %(id)s is overgedragen naar %(year)s.", id=g.spend_request.id, year=to_year.year), "info")
-    return redirect(url_for("year_close.checklist", budget_year_id=g.budget_year.id), code=303)
+    return _to_checklist()
 
 
 def _cell(value) -> str:
