@@ -49,6 +49,21 @@ def load_request_of_team(values, *, own_drafts: bool = False) -> None:
     g.spend_request = found
 
 
+def load_posted_request(values) -> None:
+    """For a part of the request page (its card, its loan): the team and membership, and a posted request of
+    that team, on `g`; 404 for outsiders. A POST holds the write lock from here on."""
+    from flask import request
+
+    from models.db import begin_write
+    from web.database import db
+
+    signed_in_member()
+    if request.method == "POST":
+        begin_write(db())
+    load_team_of_member(values)
+    load_request_of_team(values)
+
+
 def signed_in_coordinator():
     """The signed-in coordinator, with their municipality on `g`; 403 for anyone else. An administrator
     counts as coordinator of the municipality they chose (`chosen_municipality`), and is sent to the list

@@ -17,11 +17,10 @@ import segno
 from models.audit import team_version
 from models.bounds import parse_id
 from models.cards import Card, card_of_request, reserve_card
-from models.db import begin_write
 from models.handover import create_handover
 from models.request_page import card_panel
 from models.rules import RuleViolation
-from web.access import load_request_of_team, load_team_of_member, signed_in_member
+from web.access import load_posted_request
 from web.database import db
 from web.live import not_modified, with_etag
 from web.request_page import request_page
@@ -33,11 +32,7 @@ bp = Blueprint("cards", __name__, url_prefix="/teams/<int:team_id>/aanvragen/<in
 @bp.url_value_preprocessor
 def load_request(_endpoint, values):
     """The team and membership, and a posted request of that team; POSTs hold the write lock."""
-    signed_in_member()
-    if request.method == "POST":
-        begin_write(db())
-    load_team_of_member(values)
-    load_request_of_team(values)
+    load_posted_request(values)
 
 
 #: a refusal shows the card part with its message for htmx, else the whole request page with it

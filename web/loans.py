@@ -15,10 +15,9 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models.db import begin_write
 from models.loans import agree_repayment, parse_day, record_repayment
 from models.money import parse_amount
-from web.access import load_request_of_team, load_team_of_member, signed_in_member
+from web.access import load_posted_request
 from web.database import db
 from web.i18n import format_cents
 from web.outbox import client_operation
@@ -31,11 +30,7 @@ bp = Blueprint("loans", __name__, url_prefix="/teams/<int:team_id>/aanvragen/<in
 @bp.url_value_preprocessor
 def load_request(_endpoint, values):
     """The team and membership, and a posted request of that team; POSTs hold the write lock."""
-    signed_in_member()
-    if request.method == "POST":
-        begin_write(db())
-    load_team_of_member(values)
-    load_request_of_team(values)
+    load_posted_request(values)
 
 
 @bp.app_template_filter("day")
