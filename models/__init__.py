@@ -17,4 +17,5 @@ from models.outbox import ClientOperation  # noqa: F401
 from models.subscriptions import PushReminder, PushSubscription  # noqa: F401
 from models.receipts import Receipt, ReceiptWaiver  # noqa: F401
 from models.loans import Repayment  # noqa: F401
+from models.bank_statements import BankLine, BankStatement  # noqa: F401
 from models import batches, cards, handover  # noqa: F401,E402  (Card, CardHandover, LoadBatch, BatchLine)

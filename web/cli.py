@@ -1,4 +1,5 @@
-"""Command-line tasks: migrate, seed the demo municipality, print demo sign-in links, invite an administrator."""
+"""Command-line tasks: migrate, seed the demo municipality, print demo sign-in links, invite an administrator,
+import bank statements."""
 import click
 from flask import current_app, url_for
 from flask.cli import with_appcontext
@@ -15,6 +16,7 @@ def init_app(app):
     app.cli.add_command(demo_links_command)
     app.cli.add_command(invite_administrator_command)  # foundation
     app.cli.add_command(budget_year_group)  # budget years
+    app.cli.add_command(import_statement_command)  # bank statements
 
 
 @click.command("migrate")
@@ -120,3 +122,44 @@ def open_budget_year_command(municipality_name, year, copy_from):
     for row in rows:
         click.echo(f"  {row['team'].name:<30} EUR {euros(row['budget_cents']):>12}")
     click.echo(f"  {'Total':<30} EUR {euros(sum(row['budget_cents'] for row in rows)):>12}")
+
+
+@click.command("import-statement")
+@with_appcontext
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def import_statement_command(paths):
+    """Import bank statement files (CAMT.053/.054, MT940) of team accounts, each line once.
+
+    Prints one JSON object per file on stdout (models.bank_statements.ImportResult, or {"file", "error"}
+    for a refused or unreadable file) and exits 1 when any file was refused."""
+    import json
+
+    from models.bank_formats import MAX_FILE_BYTES
+    from models.bank_statements import import_statement_file
+    from models.rules import RuleViolation
+
+    refused = False
+    for path in paths:
+        try:
+            with open(path, "rb") as statement_file:
+                data = statement_file.read(MAX_FILE_BYTES + 1)  # more is refused as too large
+        except OSError as error:
+            click.echo(json.dumps({"file": path, "error": f"Cannot read the file: {error.strerror or error}"}))
+            refused = True
+            continue
+        begin_write(db())  # it reads first: on SQLite the write lock is taken before (models/db.py)
+        try:
+            with current_app.test_request_context():  # a refusal's message is translated (into Dutch, the default)
+                result = import_statement_file(db(), data, path, municipality_id=None, actor_id=None)
+                message = None
+        except RuleViolation as error:
+            db().rollback()
+            message = str(error)  # rendered when it was raised, inside the request context
+        if message is not None:
+            click.echo(json.dumps({"file": path, "error": message}))
+            refused = True
+            continue
+        db().commit()
+        click.echo(json.dumps(result.as_json()))
+    if refused:
+        raise SystemExit(1)
