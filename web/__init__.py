@@ -64,4 +64,5 @@ def create_app(test_config=None):
     app.register_blueprint(loans.bp)      # /teams/<team_id>/aanvragen/<request_id>/lening
     from web import catalogue
     app.register_blueprint(catalogue.bp)  # /beheer/kostensoorten, /beheer/voorzieningen
+    from web import bank; app.register_blueprint(bank.bp)  # /beheer/bank
     return app

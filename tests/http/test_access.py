@@ -40,6 +40,7 @@ COORDINATOR_BLUEPRINTS = (
     "catalogue.",     # cost categories and other provisions
     "budget_years.",  # opening next year
     "year_close.",    # closing a year, the year statement
+    "bank.",          # bank statements: the upload page
     "exports.",       # the accountant's journal
 )
 ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]

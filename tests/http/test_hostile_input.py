@@ -120,6 +120,8 @@ WRITING_ENDPOINTS = {
     "loans.agree": ("worker", "form", ["repayment_amount", "repayment_due_on"]),
     "loans.repay": ("worker", "form", ["repaid_amount", "received_on"]),
     # exports
+    # bank statements
+    "bank.upload": ("coordinator", "form", ["statement"]),
     # no one signed in
     "shell.switch_language": ("anyone", "form", ["lang", "next"]),
     "auth.sign_in_begin": ("anyone", "json", ["x"]),
