@@ -139,3 +139,33 @@ def test_an_mt940_statement_imports_once(session, team):
     assert (cash.amount_cents, cash.card_reference) == (-5000, "012")
     assert _import(session, MT940_TEAM.encode(), team, "team.940").duplicates == 4
     assert _count(session, BankLine) == 4
+
+
+def import_share(database_url, data, start, results):
+    """One process: the command's import of one file (begin_write, import, commit)."""
+    import traceback
+
+    from models.db import make_engine, make_session
+
+    errors, engine = [], make_engine(database_url)
+    start.wait()
+    with make_session(engine) as session:
+        try:
+            begin_write(session)
+            import_statement_file(session, data, "race.xml", municipality_id=None, actor_id=None)
+            session.commit()
+        except Exception:  # noqa: BLE001 -- any kind counts: a unique violation or a deadlock fails too
+            session.rollback()
+            errors.append(traceback.format_exc())
+    engine.dispose()
+    results.put(errors)
+
+
+def test_racing_imports_of_one_file_store_it_once(session, team, database_url):
+    from tests.racing import race
+
+    errors, exit_codes = race(import_share, [(database_url, ing_statement())] * 4)
+    assert errors == [] and exit_codes == [0] * 4
+    session.expire_all()
+    assert (_count(session, BankStatement), _count(session, BankLine)) == (1, 3)
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "statement_imported")).all()) == 1
