@@ -209,3 +209,9 @@ def last_bank_balance(session: Session, team_id: int) -> tuple[int, date | None]
         BankStatement.team_id == team_id, BankStatement.closing_cents.is_not(None))
         .order_by(BankStatement.closing_date.desc().nulls_last(), BankStatement.id.desc())).first()
     return None if row is None else (row[0], row[1])
+
+
+def recent_statements(session: Session, municipality_id: int, count: int) -> list[BankStatement]:
+    """The municipality's most recently imported statements, newest first."""
+    return list(session.exec(select(BankStatement).where(BankStatement.municipality_id == municipality_id)
+                             .order_by(BankStatement.id.desc()).limit(count)))

@@ -12,11 +12,10 @@ UPLOAD_MAX_BYTES (several files); one file over MAX_FILE_BYTES is refused, a lar
 """
 from flask import Blueprint, g, render_template, request
 from flask_babel import gettext as _
-from sqlmodel import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from models.bank_formats import MAX_FILE_BYTES
-from models.bank_statements import BankStatement, import_statement_file, last_bank_balance
+from models.bank_statements import import_statement_file, last_bank_balance, recent_statements
 from models.ledger import lock_municipality
 from models.rules import RuleViolation
 from models.teams import teams_of_municipality
@@ -50,20 +49,13 @@ def too_large(_error):
         file_mb=MAX_FILE_BYTES // (1024 * 1024)))
 
 
-def _recent_statements(municipality_id: int) -> list:
-    """The municipality's most recently imported statements, newest first."""
-    statement = (select(BankStatement).where(BankStatement.municipality_id == municipality_id)
-                 .order_by(BankStatement.id.desc()).limit(RECENT_STATEMENTS))
-    return list(db().exec(statement))
-
-
 def _render(status=200, results=None, errors=None):
     accounts = []
     teams = [team for team in teams_of_municipality(db(), g.municipality_id) if team.archived_at is None]
     for team in teams:
         accounts.append({"team": team, "balance": last_bank_balance(db(), team.id) if team.iban else None})
     return render_template(
-        "bank/index.html", accounts=accounts, statements=_recent_statements(g.municipality_id),
+        "bank/index.html", accounts=accounts, statements=recent_statements(db(), g.municipality_id, RECENT_STATEMENTS),
         team_names={team.id: team.name for team in teams}, results=results or [], errors=errors or {},
         max_file_mb=MAX_FILE_BYTES // (1024 * 1024)), status
 

@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from models.cards import STATE_LABELS
 from models.db import begin_write
+from models.exports import safe_text
 from models.grants import CANCEL_REASON_MAX, cancel_grant, money_year_id
 from models.money import cents_to_input
 from models.requests import RequestStatus, SpendRequest
@@ -126,12 +127,6 @@ def carry():
     return _to_checklist()
 
 
-def _cell(value) -> str:
-    """A text cell a spreadsheet never reads as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/<int:budget_year_id>/overzicht.csv")
 def statement_csv():
     """The year statement per team and for the municipality, for a spreadsheet (semicolons, decimal commas)."""
@@ -141,7 +136,7 @@ def statement_csv():
     writer.writerow([_("Team"), *(str(MONEY_LABELS[name]) for name in MONEY_FIELDS),
                      *(str(OUTCOME_LABELS[outcome]) for outcome in OUTCOMES)])
     for row in [*statement.rows, statement.total]:
-        writer.writerow([_cell(row.name), *(cents_to_input(getattr(row, name)) for name in MONEY_FIELDS),
+        writer.writerow([safe_text(str(row.name)), *(cents_to_input(getattr(row, name)) for name in MONEY_FIELDS),
                          *(row.counts[outcome] for outcome in OUTCOMES)])
     name = f"jaaroverzicht-{g.budget_year.year}.csv"
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",

@@ -3,32 +3,16 @@ data either reads completely with its balances adding up, or is refused with the
 hostile files are refused before anything is expanded; our own ING-style statement and card notification
 read as the matching (§2) will need them. No database, no app."""
 import io
-import os
 import zipfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from models.bank_formats import MAX_FILE_BYTES, StatementRefused
 from models.bank_formats.camt import parse_amount, read_camt
+from tests.bankdata import BANKDATA, needs_samples
 
 
-def _bankdata() -> Path | None:
-    """The shared samples: $BANKDATA_DIR, else the checkout's sibling ../shared/bankdata, else
-    /work/shared/bankdata; None (the sample tests skip) in a clean clone elsewhere without them."""
-    candidates = []
-    if os.environ.get("BANKDATA_DIR"):
-        candidates.append(Path(os.environ["BANKDATA_DIR"]))
-    candidates += [Path(__file__).resolve().parents[3] / "shared" / "bankdata", Path("/work/shared/bankdata")]
-    for candidate in candidates:
-        if (candidate / "camt053").is_dir() and (candidate / "camt054").is_dir():
-            return candidate
-    return None
-
-
-BANKDATA = _bankdata()
-needs_samples = pytest.mark.skipif(BANKDATA is None, reason="the shared bank data samples are not here")
 
 # file -> ("ok", format, account IBAN, statements, lines of the first, opening cents, closing cents of the first)
 #      or ("refused", a fragment of the message)

@@ -2,33 +2,17 @@
 its balances adding up, or refused with the reason; hostile input refused; a team account's own statement.
 No database, no app."""
 import io
-import os
 import random
 import zipfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from models.bank_formats import MAX_FILE_BYTES, StatementRefused
 from models.bank_formats.mt940 import read_mt940, read_mt940_unchecked
+from tests.bankdata import BANKDATA, needs_samples
 
 
-def _bankdata() -> Path | None:
-    """$BANKDATA_DIR, else /work/shared/bankdata, else the checkout's sibling ../shared/bankdata; None (the
-    sample tests skip) in a clone elsewhere without them."""
-    candidates = []
-    if os.environ.get("BANKDATA_DIR"):
-        candidates.append(Path(os.environ["BANKDATA_DIR"]))
-    candidates += [Path("/work/shared/bankdata"), Path(__file__).resolve().parents[3] / "shared" / "bankdata"]
-    for candidate in candidates:
-        if (candidate / "mt940").is_dir():
-            return candidate
-    return None
-
-
-BANKDATA = _bankdata()
-needs_samples = pytest.mark.skipif(BANKDATA is None, reason="the shared bank data samples are not here")
 
 # file → (statements, lines in total, first statement's account IBAN, its opening, its closing in minor units)
 #      or ("refused", a fragment of the message)
