@@ -109,14 +109,19 @@ def test_switching_push_on_and_off_and_the_worker_shows_the_message(
     # The worker shows it as a notification that opens the request.
     cdp, registration = registration_id(page)
     origin = live_server[1]
-    cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin + "/", "registrationId": registration,
-                                                   "data": json.dumps(message)})
     shown = None
-    for _attempt in range(50):
-        shown = page.evaluate(SHOWN_NOTIFICATIONS)
+    # Chromium may drop a push delivered while it restarts an idle worker (seen once in 30 CI runs):
+    # deliver again until it shows; the message's tag makes a second delivery replace the first.
+    for _delivery in range(5):
+        cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin + "/", "registrationId": registration,
+                                                       "data": json.dumps(message)})
+        for _attempt in range(30):
+            shown = page.evaluate(SHOWN_NOTIFICATIONS)
+            if shown:
+                break
+            page.wait_for_timeout(100)
         if shown:
             break
-        page.wait_for_timeout(100)
     assert shown == {"title": "Nieuwe aanvraag in Team Oost", "body": message["body"], "url": message["url"]}
 
     # After a reload the switch still shows this device's state; switching off forgets the device.
