@@ -18,4 +18,6 @@ from models.subscriptions import PushReminder, PushSubscription  # noqa: F401
 from models.receipts import Receipt, ReceiptWaiver  # noqa: F401
 from models.loans import Repayment  # noqa: F401
 from models.bank_statements import BankLine, BankStatement  # noqa: F401
+from models.reconciliation import BankFlag, MerchantRule  # noqa: F401
+from models.audit_chain import ChainHead  # noqa: F401
 from models import batches, cards, handover  # noqa: F401,E402  (Card, CardHandover, LoadBatch, BatchLine)

@@ -46,6 +46,9 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=32)
     detail: dict = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow)
+    #: place in the municipality's hash chain and the chain's hash up to this row (models.audit_chain)
+    chain_seq: int | None = None
+    chain_hash: str | None = Field(default=None, max_length=64)
 
 
 def record(session: Session, *, team_id: int, action: str, actor_id: int | None = None,

@@ -57,6 +57,8 @@ class BankStatement(SQLModel, table=True):
     closing_date: date | None = None
     file_name: str = Field(max_length=200)
     imported_at: datetime = Field(default_factory=utcnow)
+    #: set for the statement of a card's own account (Card.account_iban); None for the team account
+    card_id: int | None = Field(default=None, foreign_key="card.id")
     #: None when imported on the command line
     imported_by_id: int | None = Field(default=None, foreign_key="member.id")
 
@@ -81,8 +83,15 @@ class BankLine(SQLModel, table=True):
     transaction_code: str = Field(default="", max_length=100)
     merchant_category_code: str = Field(default="", max_length=4)
     card_reference: str = Field(default="", max_length=50)
-    #: the ledger entry the line was matched to (matching is not built yet)
+    #: the ledger entry the line was matched to (models.reconciliation)
     entry_id: int | None = Field(default=None, foreign_key="entry.id")
+    #: what the line was matched as: top_up, load, return, spending, by_hand; "" while unmatched
+    match: str = Field(default="", max_length=20)
+    #: the card and request a card load, return or spending line belongs to
+    card_id: int | None = Field(default=None, foreign_key="card.id", index=True)
+    request_id: int | None = Field(default=None, foreign_key="spendrequest.id", index=True)
+    #: the batch line (top-up or load) the line is the bank's execution of
+    batch_line_id: int | None = Field(default=None, foreign_key="batchline.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 

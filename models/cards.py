@@ -88,6 +88,9 @@ class Card(SQLModel, table=True):
     #: the card bank's reference for the card (not the card number)
     reference: str = Field(max_length=40)
     last_four: str = Field(max_length=4)
+    #: the card's own account at the card bank, where the bank gives it one (electronic IBAN form); its
+    #: statements then come in as a card account's (models.bank_statements)
+    account_iban: str | None = Field(default=None, max_length=34, index=True)
     state: str = Field(default=CardState.IN_STOCK, max_length=20, index=True)
     request_id: int | None = Field(default=None, foreign_key="spendrequest.id", index=True)
     #: the budget year whose accounts the card's money is booked in (the request's)

@@ -84,6 +84,9 @@ class Entry(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="member.id")
     #: set on a correction: the entry it reverses
     reverses_entry_id: int | None = Field(default=None, foreign_key="entry.id")
+    #: place in the municipality's hash chain and the chain's hash up to this row (models.audit_chain)
+    chain_seq: int | None = None
+    chain_hash: str | None = Field(default=None, max_length=64)
 
 
 class Posting(SQLModel, table=True):
