@@ -34,6 +34,9 @@ def migrated_database(tmp_path_factory):
         engine = make_engine(TEST_DATABASE_URL)
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            # tests need no durability: commits return without waiting for the disk (new connections)
+            connection.execute(text("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET synchronous_commit = off', "
+                                    "current_database()); END $$"))
         engine.dispose()
         migrate.upgrade(TEST_DATABASE_URL)
         return TEST_DATABASE_URL
@@ -47,14 +50,26 @@ def database_url(migrated_database, tmp_path):
     """A fresh, migrated database for one test."""
     if TEST_DATABASE_URL:
         engine = make_engine(TEST_DATABASE_URL)
-        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            _empty_postgresql_tables(connection)
         engine.dispose()
         return TEST_DATABASE_URL
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(migrated_database, path)
     return f"sqlite:///{path}"
+
+
+def _empty_postgresql_tables(connection):
+    """Every table empty and every id counting from 1 again.
+
+    DELETE (children first) and setval, not TRUNCATE: a TRUNCATE of every table gives each a new file,
+    ~0.19 s a test against ~0.03 s for deleting the few rows a test leaves (the PostgreSQL run is ~1,000 tests).
+    """
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        connection.execute(text(f'DELETE FROM "{table.name}"'))
+    connection.execute(text(
+        "SELECT setval(pg_get_serial_sequence(format('%I', table_name), column_name), 1, false) "
+        "FROM information_schema.columns WHERE table_schema = current_schema() AND column_default LIKE 'nextval%'"))
 
 
 @pytest.fixture
