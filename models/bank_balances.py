@@ -80,6 +80,11 @@ class Explanation:
     def label(self):
         return EXPLANATION_LABELS[self.kind]
 
+    @property
+    def line_amount_cents(self) -> int:
+        """The amount as the item moves the account: a bank line's own amount, else the ledger's movement."""
+        return -self.amount_cents if self.kind == NOT_IN_LEDGER else self.amount_cents
+
 
 @dataclass
 class TeamAccountBalance:

@@ -1,8 +1,9 @@
-"""The coordinator's bank statements: the team accounts with their last bank balance, the statements
-imported so far, and an upload of one or more statement files (CAMT.053, CAMT.054, MT940).
+"""The coordinator's bank statements: the balances side by side (each team account's last bank balance beside
+the ledger's, a difference with the lines that explain it; each card with money), the statements imported so
+far, and an upload of one or more statement files (CAMT.053, CAMT.054, MT940).
 
 URL table (signed in as coordinator):
-  GET  /beheer/bank                                        team accounts, recent statements, the upload form
+  GET  /beheer/bank                                        balances side by side, recent statements, the upload form
   POST /beheer/bank/afschriften                            import the chosen file(s), each on its own
 
 Each file goes through `models.bank_statements.import_statement_file` in its own savepoint: a refused file
@@ -14,8 +15,9 @@ from flask import Blueprint, g, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from models.bank_balances import card_balances, team_account_balances
 from models.bank_formats import MAX_FILE_BYTES
-from models.bank_statements import import_statement_file, last_bank_balance, recent_statements
+from models.bank_statements import import_statement_file, recent_statements
 from models.ledger import lock_municipality
 from models.rules import RuleViolation
 from models.teams import teams_of_municipality
@@ -50,19 +52,18 @@ def too_large(_error):
 
 
 def _render(status=200, results=None, errors=None):
-    accounts = []
     teams = [team for team in teams_of_municipality(db(), g.municipality_id) if team.archived_at is None]
-    for team in teams:
-        accounts.append({"team": team, "balance": last_bank_balance(db(), team.id) if team.iban else None})
     return render_template(
-        "bank/index.html", accounts=accounts, statements=recent_statements(db(), g.municipality_id, RECENT_STATEMENTS),
+        "bank/index.html", accounts=team_account_balances(db(), g.municipality_id),
+        without_iban=[team for team in teams if not team.iban], cards=card_balances(db(), g.municipality_id),
+        statements=recent_statements(db(), g.municipality_id, RECENT_STATEMENTS),
         team_names={team.id: team.name for team in teams}, results=results or [], errors=errors or {},
         max_file_mb=MAX_FILE_BYTES // (1024 * 1024)), status
 
 
 @bp.get("")
 def index():
-    """The team accounts with their last bank balance, the recent statements and the upload form."""
+    """The balances side by side, the recent statements and the upload form."""
     return _render()
 
 

@@ -124,3 +124,53 @@ def test_team_roles_may_not_open_or_upload(client, session, bank_world, make_mem
     assert client.get(PAGE).status_code == 403
     assert _post(client, ("ing.xml", ing_statement())).status_code == 403
     assert _count(session, BankStatement) == 0
+
+
+# --- balances side by side (issue 12 §4, models/bank_balances.py) ------------------------------------
+
+def test_a_difference_is_shown_in_red_in_words_with_the_lines_that_explain_it(client, bank_world, login_as):
+    login_as(bank_world["coordinator"])
+    assert _post(client, ("ing.xml", ing_statement())).status_code == 200
+    html = client.get(PAGE).text
+    # the ledger knows none of the statement's three lines: it has 1.055,00 less than the bank
+    assert 'class="balances__off">€\xa01.055,00 minder in de boekhouding</span>' in html
+    assert "verklaard" in html and "niet verklaard" not in html
+    assert "<summary>3 regels achter het verschil</summary>" in html
+    assert html.count("bij de bank, niet in de boekhouding") == 3 and "Kaartrekening team 12" in html
+
+
+def test_a_difference_nothing_explains_shows_the_rest(client, session, bank_world, login_as):
+    from models.bank_statements import BankStatement as Stored
+    from tests.card_world import municipality_id
+
+    team = bank_world["team"]
+    session.add(Stored(municipality_id=municipality_id(session, team), team_id=team.id, account_iban=TEAM_IBAN,
+                       format="mt940", statement_ref="1", currency="EUR", opening_cents=1_000, closing_cents=1_000,
+                       file_name="oud.sta"))
+    session.commit()
+    login_as(bank_world["coordinator"])
+    html = client.get(PAGE).text
+    assert "€\xa010,00 minder in de boekhouding" in html and "€\xa010,00 niet verklaard" in html
+    assert "regels achter het verschil" not in html
+
+
+def test_equal_balances_show_no_difference_and_the_cards_table(client, session, bank_world, make_member, login_as):
+    from tests.card_world import card_on, granted_request, loaded
+
+    team, coordinator = bank_world["team"], bank_world["coordinator"]
+    request = granted_request(session, team, bank_world["worker"], make_member(team, "worker", name="Vera"), 4_500)
+    loaded(session, team, [card_on(session, team, request, coordinator, last_four="4321")], coordinator)
+    login_as(coordinator)
+    html = client.get(PAGE).text
+    assert "geen verschil" not in html.split('id="cards-title"')[0]  # no statement yet: no difference either
+    assert "nog geen afschrift" in html
+    cards = html.split('id="cards-title"')[1]
+    assert "Kaart eindigend op 4321" in cards and "€\xa045,00" in cards and "geen verschil" in cards
+
+
+def test_the_balances_in_english(client, bank_world, login_as):
+    login_as(bank_world["coordinator"])
+    assert _post(client, ("ing.xml", ing_statement())).status_code == 200
+    client.set_cookie("lang", "en")
+    html = client.get(PAGE).text
+    assert "€1,055.00 less in the books" in html and "3 lines behind the difference" in html

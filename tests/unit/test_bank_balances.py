@@ -97,6 +97,7 @@ def test_a_bank_fee_the_ledger_does_not_know_explains_the_difference(session, wo
     [item] = row.explanations
     assert (item.kind, item.amount_cents, item.day, item.text) == (NOT_IN_LEDGER, 150, today() - timedelta(days=1),
                                                                    "ING Bank")
+    assert item.line_amount_cents == -150 and str(item.label) == "bij de bank, niet in de boekhouding"
     assert row.explained and row.unexplained_cents == 0
 
 
