@@ -1,24 +1,28 @@
-"""Bank statements stored: the statements of a team account as the bank sent them, line by line (issue 12, §1).
+"""Bank statements stored: the statements of a team account or a card's own account as the bank sent them, line
+by line (issue 12, §1), each new line matched and flagged as it is stored (models.reconciliation, §2 and §3).
 
 Invariants:
 - A file is read by `models.bank_formats.read_statement_file`, whole or refused whole; a refused file saves
   nothing. So is a file whose statements name more than one account, or no IBAN at all.
 - The account must be the IBAN (`Team.iban`, electronic form) of a team of the municipality that imports it
-  (an archived team's too: its old statements still come in); with no municipality (the command line) a team
-  of any municipality. Anything else is refused: card accounts are not registered in the app yet, so a card
-  account's statement is refused as well.
+  (an archived team's too: its old statements still come in), or a card's own account registered for a card of
+  such a team (`Card.account_iban`, models.cards.register_card_account): then the statement is stored for the
+  card's team with `card_id` set. With no municipality (the command line) a team or card of any municipality.
+  Anything else is refused, saying so. A team account wins over a card account with the same IBAN (which
+  register_card_account does not allow).
 - A line's identity is the SHA-256 over: the account IBAN, the bank reference (or else the entry reference),
   the booking date, the amount in cents, the counterparty IBAN (or else its name), and the occurrence number
   among the lines of the same statement with exactly these values. It is unique: importing a file again, or
   an overlapping statement, adds no line twice, while two identical coffee payments on one day in one
   statement stay two lines.
-- A statement already stored (same team, statement id, dates and balances) is not stored again; its lines
-  count as duplicates.
+- A statement already stored (same team and account, statement id, dates and balances) is not stored again;
+  its lines count as duplicates.
 - An import takes the team's money lock (`models.ledger.lock_for_money`) before it reads what is stored, so
   two imports of one file do not both insert; the unique identity is the last guard.
-- Every stored statement is audited ("statement_imported", with its counts).
-- Not built yet: matching lines to the ledger (`BankLine.entry_id` stays empty), flags, the balances side by
-  side, the hash chain.
+- Every stored statement is audited ("statement_imported", with its counts, matched and flagged).
+- The new lines of each statement (never a line stored before) are matched and flagged by
+  `models.reconciliation.match_lines` in the same transaction, under the same lock: the result counts them
+  (`matched`: new lines matched; `flagged`: flags the import created).
 """
 import hashlib
 from collections import Counter
@@ -33,6 +37,7 @@ from models.audit import EVENT_LABELS, record
 from models.bank_formats import Statement, StatementLine, StatementRefused, read_statement_file
 from models.clock import utcnow
 from models.ledger import lock_for_money
+from models.reconciliation import match_lines
 from models.rules import RuleViolation
 from models.teams import District, Team
 
@@ -111,6 +116,8 @@ class ImportResult:
     duplicates: int
     opening_cents: int | None  # the first statement's opening balance
     closing_cents: int | None  # the last statement's closing balance
+    matched: int = 0  # new lines matched to a top-up, load, return or card spending
+    flagged: int = 0  # flags created by the import (models.reconciliation)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -135,9 +142,21 @@ def _team_of_account(session: Session, iban: str, municipality_id: int | None) -
     return session.exec(query.order_by(Team.archived_at.is_not(None), Team.id.desc())).first()
 
 
+def _card_of_account(session: Session, iban: str, municipality_id: int | None):
+    """The card whose own account it is (a card of a team of the municipality), newest first."""
+    from models.cards import Card
+
+    query = (select(Card).join(Team, Team.id == Card.team_id).join(District, District.id == Team.district_id)
+             .where(Card.account_iban == iban))
+    if municipality_id is not None:
+        query = query.where(District.municipality_id == municipality_id)
+    return session.exec(query.order_by(Card.id.desc())).first()
+
+
 def import_statement_file(session: Session, data: bytes, file_name: str, *, municipality_id: int | None,
                           actor_id: int | None) -> ImportResult:
-    """Store every statement of the file for its team's account, each line once; RuleViolation when refused."""
+    """Store every statement of the file for its team's account (or a card's own account), each line once, and
+    match and flag the new lines; RuleViolation when refused."""
     try:
         statements = read_statement_file(data, file_name)
     except StatementRefused as error:
@@ -151,31 +170,47 @@ def import_statement_file(session: Session, data: bytes, file_name: str, *, muni
         raise RuleViolation(_l("Dit bestand bevat afschriften van meer dan één rekening (%(accounts)s): "
                                "lees ze apart in.", accounts=", ".join(accounts)))
     account = accounts[0]
-    team = _team_of_account(session, account, municipality_id)
+    team, card = _team_of_account(session, account, municipality_id), None
     if team is None:
-        raise RuleViolation(_l("Rekening %(iban)s is geen teamrekening van deze gemeente (kaartrekeningen kunnen "
-                               "nog niet worden ingelezen).", iban=account))
+        card = _card_of_account(session, account, municipality_id)
+        team = session.get(Team, card.team_id) if card is not None else None
+    if team is None:
+        raise RuleViolation(_l("Rekening %(iban)s is geen teamrekening van deze gemeente en geen kaartrekening die "
+                               "hier is vastgelegd.", iban=account))
     lock_for_money(session, team.id)
     team_municipality = session.get(District, team.district_id).municipality_id
-    lines = new = 0
+    lines = new = matched = flagged = 0
     for statement in statements:
         lines += len(statement.lines)
-        new += _store(session, team, team_municipality, statement, file_name, actor_id)
+        stored = _store(session, team, team_municipality, statement, file_name, actor_id,
+                        card_id=card.id if card is not None else None)
+        new += stored.new
+        matched += stored.matched
+        flagged += stored.flagged
     return ImportResult(file=file_name, format=statements[0].format, account=account, statements=len(statements),
                         lines=lines, new=new, duplicates=lines - new, opening_cents=statements[0].opening_balance,
-                        closing_cents=statements[-1].closing_balance)
+                        closing_cents=statements[-1].closing_balance, matched=matched, flagged=flagged)
+
+
+@dataclass
+class _Stored:
+    new: int = 0
+    matched: int = 0
+    flagged: int = 0
 
 
 def _store(session: Session, team: Team, municipality_id: int, statement: Statement, file_name: str,
-           actor_id: int | None) -> int:
-    """Store one statement and its lines not stored yet; how many lines were new (0 for a stored statement)."""
+           actor_id: int | None, *, card_id: int | None) -> _Stored:
+    """Store one statement and its lines not stored yet, matched and flagged; how many lines were new (none for a
+    stored statement), matched and flagged."""
     stored = session.exec(select(BankStatement.id).where(
-        BankStatement.team_id == team.id, BankStatement.statement_ref == statement.statement_id[:200],
+        BankStatement.team_id == team.id, BankStatement.account_iban == statement.account_iban,
+        BankStatement.statement_ref == statement.statement_id[:200],
         BankStatement.opening_date == statement.opening_date, BankStatement.closing_date == statement.closing_date,
         BankStatement.opening_cents == statement.opening_balance,
         BankStatement.closing_cents == statement.closing_balance)).first()
     if stored is not None:
-        return 0
+        return _Stored()
     occurrences: Counter = Counter()
     identities = []
     for line in statement.lines:
@@ -190,26 +225,29 @@ def _store(session: Session, team: Team, municipality_id: int, statement: Statem
                         format=statement.format[:30], statement_ref=statement.statement_id[:200],
                         currency=statement.currency[:3], opening_cents=statement.opening_balance,
                         closing_cents=statement.closing_balance, opening_date=statement.opening_date,
-                        closing_date=statement.closing_date, file_name=file_name[:200], imported_by_id=actor_id)
+                        closing_date=statement.closing_date, file_name=file_name[:200], imported_by_id=actor_id,
+                        card_id=card_id)
     session.add(row)
     session.flush()
-    new = 0
+    new_lines = []
     for line, identity in zip(statement.lines, identities):
         if identity in known:
             continue
-        session.add(BankLine(
+        new_lines.append(BankLine(
             statement_id=row.id, team_id=team.id, identity=identity, amount_cents=line.amount,
             booking_date=line.booking_date, value_date=line.value_date, bank_reference=line.bank_reference[:200],
             entry_reference=line.entry_reference[:200], counterparty_name=line.counterparty_name[:200],
             counterparty_iban=line.counterparty_iban[:34], description=line.description,
             transaction_code=line.transaction_code[:100], merchant_category_code=line.merchant_category_code[:4],
             card_reference=line.card_reference[:50]))
-        new += 1
+    session.add_all(new_lines)
     session.flush()
+    counts = match_lines(session, new_lines)
+    new = len(new_lines)
     record(session, team_id=team.id, action="statement_imported", actor_id=actor_id, file=file_name[:200],
            statement=statement.statement_id[:200], lines=len(statement.lines), new=new,
-           duplicates=len(statement.lines) - new)
-    return new
+           duplicates=len(statement.lines) - new, matched=counts.matched, flagged=counts.flagged)
+    return _Stored(new=new, matched=counts.matched, flagged=counts.flagged)
 
 
 def last_bank_balance(session: Session, team_id: int) -> tuple[int, date | None] | None:

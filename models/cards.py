@@ -249,6 +249,26 @@ def block_card(session: Session, card: Card, action: str, *, actor_id: int) -> N
         card.closed_at = utcnow()  # no money on it: nothing left to settle
 
 
+def register_card_account(session: Session, card: Card, iban, *, actor_id: int | None) -> None:
+    """Record the card's own account at the card bank (its statements then import as the card's): an IBAN
+    checked by schwifty, in electronic form, of no other card and no team account; audited."""
+    from models.municipalities import check_iban
+
+    if not (iban.strip() if isinstance(iban, str) else ""):
+        raise RuleViolation(_l("Vul het IBAN van de kaartrekening in."), field="account_iban")
+    compact = check_iban(iban, field="account_iban")
+    if session.exec(select(Card.id).where(Card.account_iban == compact, Card.id != card.id)).first():
+        raise RuleViolation(_l("Deze rekening hoort al bij een andere kaart."), field="account_iban")
+    if session.exec(select(Team.id).where(Team.iban == compact)).first():
+        raise RuleViolation(_l("Dit is een teamrekening, geen kaartrekening."), field="account_iban")
+    if card.account_iban == compact:
+        return
+    card.account_iban = compact
+    session.add(card)
+    record(session, team_id=card.team_id, request_id=card.request_id, actor_id=actor_id,
+           action="card_account_registered", card_id=card.id, last_four=card.last_four)
+
+
 def act_on_card(session: Session, card: Card, action: str, *, actor_id: int, remaining_cents: int = 0) -> None:
     """What a coordinator does with a card in the stock list: release, block, lose, spend or return it."""
     if action == "release":
@@ -265,5 +285,6 @@ def act_on_card(session: Session, card: Card, action: str, *, actor_id: int, rem
 
 EVENT_LABELS.update({
     "card_registered": _l("kaart in voorraad"),
+    "card_account_registered": _l("kaartrekening vastgelegd"),
     **{f"card_{state}": _l("kaart: %(state)s", state=label) for state, label in STATE_LABELS.items()},
 })

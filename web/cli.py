@@ -128,10 +128,12 @@ def open_budget_year_command(municipality_name, year, copy_from):
 @with_appcontext
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def import_statement_command(paths):
-    """Import bank statement files (CAMT.053/.054, MT940) of team accounts, each line once.
+    """Import bank statement files (CAMT.053/.054, MT940) of team accounts and registered card accounts, each
+    line once, its new lines matched and flagged (models.reconciliation).
 
-    Prints one JSON object per file on stdout (models.bank_statements.ImportResult, or {"file", "error"}
-    for a refused or unreadable file) and exits 1 when any file was refused."""
+    Prints one JSON object per file on stdout (models.bank_statements.ImportResult, with "matched": new lines
+    matched and "flagged": flags created; or {"file", "error"} for a refused or unreadable file) and exits 1
+    when any file was refused."""
     import json
 
     from models.bank_formats import MAX_FILE_BYTES

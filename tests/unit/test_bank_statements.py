@@ -45,7 +45,8 @@ def test_an_ing_statement_is_stored_with_its_lines(session, team):
     result = _import(session, ing_statement(), team)
     assert result.as_json() == {"file": "ing.xml", "format": "camt.053.001.02", "account": TEAM_IBAN,
                                 "statements": 1, "lines": 3, "new": 3, "duplicates": 0,
-                                "opening_cents": 0, "closing_cents": 105_500}
+                                "opening_cents": 0, "closing_cents": 105_500,
+                                "matched": 0, "flagged": 3}  # team 12's references are not this team's
     [statement] = session.exec(select(BankStatement)).all()
     assert (statement.team_id, statement.statement_ref, statement.closing_date) == (
         team.id, "2026-03-02-NL20INGB0001234567", date(2026, 3, 2))
