@@ -11,6 +11,8 @@ at its start (`begin_write`: BEGIN IMMEDIATE) instead of failing to upgrade a re
   tested path is checked; otherwise it is logged. A transaction whose first statement writes is fine: the
   write lock is then taken before any snapshot, and SQLite waits for it.
 Sessions never expire objects on commit, so a view can render what it just saved without another query.
+Every session links new audit events and ledger entries into their municipality's hash chain when it
+commits (a listener on the Session class in models/audit_chain.py, registered by importing `models`).
 """
 import logging
 
@@ -89,3 +91,17 @@ def begin_write(session):
             return
         session.commit()
     session.connection(execution_options={"write_lock": True})
+
+
+def begin_snapshot(session):
+    """End any transaction and start one that reads a single consistent snapshot of the database, for a
+    check that reads much and must not see half of a concurrent commit (models.audit_chain.verify).
+
+    PostgreSQL: REPEATABLE READ. SQLite in WAL mode: every transaction reads one snapshot already.
+    """
+    if session.in_transaction():
+        session.commit()
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        session.connection()

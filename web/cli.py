@@ -17,6 +17,7 @@ def init_app(app):
     app.cli.add_command(invite_administrator_command)  # foundation
     app.cli.add_command(budget_year_group)  # budget years
     app.cli.add_command(import_statement_command)  # bank statements
+    app.cli.add_command(verify_command)  # the audit trail
 
 
 @click.command("migrate")
@@ -164,4 +165,26 @@ def import_statement_command(paths):
         db().commit()
         click.echo(json.dumps(result.as_json()))
     if refused:
+        raise SystemExit(1)
+
+
+@click.command("verify")
+@with_appcontext
+def verify_command():
+    """Check the audit trail: each municipality's hash chain of audit events and ledger entries, and that
+    every entry and account balances. Prints what it found (ids and kinds only) and each chain's head hash
+    (note it down: a later run that shows another hash for the same place means a rewritten chain); exits 1
+    on any edited, inserted or deleted row."""
+    from models.audit_chain import record_verification, verify
+    from models.db import begin_snapshot
+
+    begin_snapshot(db())  # one consistent view of every chain, also while the app goes on writing
+    report = verify(db())
+    db().commit()  # ends the snapshot (on PostgreSQL a REPEATABLE READ write could fail on a concurrent commit)
+    begin_write(db())
+    record_verification(db(), report)
+    db().commit()
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
         raise SystemExit(1)

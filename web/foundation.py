@@ -27,6 +27,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlmodel import select
 
+from models.audit_chain import last_verifications
 from models.bounds import parse_id
 from models.clock import today
 from models.invites import invite_administrator, invite_coordinator
@@ -88,12 +89,14 @@ def _render_municipalities(status=200, errors=None, name=""):
         select(BudgetYear).where(BudgetYear.starts_on <= on, BudgetYear.ends_on >= on))}
     chosen = chosen_municipality()
     return render_template("foundation/municipalities.html", rows=municipalities_with_team_counts(db()),
-                           years=years, chosen=chosen, errors=errors or {}, name=name), status
+                           years=years, chosen=chosen, errors=errors or {}, name=name,
+                           verified=last_verifications(db())), status
 
 
 @bp.get("/gemeenten")
 def municipalities():
-    """Every municipality with its number of teams and current budget year; the form for a new one."""
+    """Every municipality with its number of teams, current budget year and when its audit trail was last
+    verified (`flask --app web verify`); the form for a new one."""
     return _render_municipalities()
 
 
