@@ -44,6 +44,15 @@ class RemindersDue:
     member_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class BankQuestion:
+    """A coordinator asked the requester about what the bank showed for the request (models.bank_review)."""
+
+    kind: ClassVar[str] = "bank_question"
+    request_id: int
+    requester_id: int
+
+
 def record_outcome(session, outcome) -> None:
     """Keep `outcome` on the session until the transaction ends: a commit hands it on, a rollback drops it."""
     session.info.setdefault(PENDING, []).append(outcome)

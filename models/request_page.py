@@ -1,12 +1,13 @@
 """What the request page shows, as one read model (like `team_overview` in models/inbox.py).
 
 `request_page` gathers everything templates/requests/detail.html and its parts show of one posted request
-for one member: status, votes, stop, discussion, timeline, budget effect, for a granted request the card
-and the receipts, and for a granted loan what was lent, repaid and is outstanding. The page and its
-partials get it explicitly (`RequestPage.context()`); no template asks the database on its own. The card
-part is also polled alone (web/cards.py), so `card_panel` stands apart. Reads only: nothing here writes.
+for one member: status, votes, stop, discussion, timeline, budget effect, for a granted request the card,
+the receipts and the bank lines matched to it, and for a granted loan what was lent, repaid and is
+outstanding. The page and its partials get it explicitly (`RequestPage.context()`); no template asks the
+database on its own. The card part is also polled alone (web/cards.py), so `card_panel` stands apart.
+Reads only: nothing here writes.
 """
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from sqlmodel import Session, select
 
@@ -16,6 +17,7 @@ from models.inbox import balances
 from models.loans import LoanPosition, is_loan, loan_position
 from models.members import Member, Membership
 from models.receipts import ReceiptPanel, receipt_panel
+from models.reconciliation import bank_lines_of_request
 from models.requests import RequestStatus, SpendRequest, comments_of
 from models.teams import CostCategory, Team
 from models.votes import VoteChoice, is_voting_member, may_stop, standing_stop, votes_on
@@ -74,6 +76,7 @@ class RequestPage:
     card_panel: CardPanel | None  # a granted request only
     receipt_panel: ReceiptPanel | None  # a granted request only
     loan: LoanPosition | None = None  # a granted loan only
+    bank_lines: list = field(default_factory=list)  # a granted request only: what the bank showed of it
 
     def context(self) -> dict:
         """The page as template variables."""
@@ -99,4 +102,5 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
         my_vote=next((v for v in votes if v.member_id == member_id), None), version=version, choices=VoteChoice,
         card_panel=card_panel(session, spend_request, member_id, version) if granted else None,
         receipt_panel=receipt_panel(session, spend_request, member_id) if granted else None,
-        loan=loan_position(session, spend_request) if is_loan(spend_request) else None)
+        loan=loan_position(session, spend_request) if is_loan(spend_request) else None,
+        bank_lines=bank_lines_of_request(session, spend_request.id) if granted else [])

@@ -65,4 +65,5 @@ def create_app(test_config=None):
     from web import catalogue
     app.register_blueprint(catalogue.bp)  # /beheer/kostensoorten, /beheer/voorzieningen
     from web import bank; app.register_blueprint(bank.bp)  # /beheer/bank
+    from web import reconciliation; app.register_blueprint(reconciliation.bp)  # /beheer/bank/controle, …/winkels
     return app

@@ -4,6 +4,7 @@ URL table (signed in as coordinator; objects of another municipality are 404):
   GET  /beheer/kaarten                                      per team: account, waiting loads, top-up needed, stock
   POST /beheer/kaarten/teams/<team_id>                      register a card (bank reference, last four digits)
   POST /beheer/kaarten/<card_id>                            action=release, block, lose, spend, return (+ remaining)
+  POST /beheer/kaarten/<card_id>/rekening                   the card's own account (account_iban) at the card bank
   POST /beheer/kaarten/opdrachten                           make a batch of chosen loads and top-ups
   GET  /beheer/kaarten/opdrachten/<batch_id>                a batch with its lines and totals
   POST /beheer/kaarten/opdrachten/<batch_id>/download       the pain.001 file; freezes the batch
@@ -20,7 +21,7 @@ from models.batches import (
     LoadBatch, cancel_batch, create_batch, execute_batch, freeze, lines_of, open_batch, recent_batches, teams_money,
     waiting_loads)
 from models.bounds import parse_id
-from models.cards import STATE_LABELS, Card, act_on_card, open_cards, register_card
+from models.cards import STATE_LABELS, Card, act_on_card, open_cards, register_card, register_card_account
 from models.clock import today
 from models.db import begin_write
 from models.ledger import lock_municipality
@@ -102,6 +103,16 @@ def card_action():
     remaining = parse_amount_or_zero(request.form.get("remaining"), field="remaining") if action == "return" else 0
     act_on_card(db(), g.card, action, actor_id=g.current_member.id, remaining_cents=remaining)
     db().commit()
+    return redirect(url_for("card_admin.overview"), code=303)
+
+
+@bp.post("/<int:card_id>/rekening")
+@_overview_refused(lambda _violation: f"account_{g.card.id}", keep_values=True)
+def card_account():
+    """Register the card's own account: its statements then come in on the bank page as the card's."""
+    register_card_account(db(), g.card, request.form.get("account_iban", ""), actor_id=g.current_member.id)
+    db().commit()
+    flash(_("De rekening van de kaart is opgeslagen."), "info")
     return redirect(url_for("card_admin.overview"), code=303)
 
 

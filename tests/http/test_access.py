@@ -18,6 +18,7 @@ from models.requests import SpendRequest
 from models.batches import LoadBatch
 from models.cards import Card
 from models.teams import BudgetYear, CostCategory, Provision
+from models.reconciliation import BankFlag, MerchantRule
 
 #: routes that name no object and are open to anyone, or act only on the signed-in member's own data
 PUBLIC_OR_OWN = {
@@ -32,7 +33,7 @@ PUBLIC_OR_OWN = {
 }
 OBJECT_ARGUMENTS = {"team_id", "membership_id", "member_id", "invite_id", "passkey_id", "request_id", "receipt_id",
                     "card_id", "batch_id", "municipality_id", "district_id", "category_id", "provision_id",
-                    "budget_year_id"}
+                    "budget_year_id", "flag_id", "rule_id"}
 #: blueprints for coordinators (and administrators, in the municipality they chose); a team role gets 403
 COORDINATOR_BLUEPRINTS = (
     "admin.", "card_admin.",
@@ -41,6 +42,7 @@ COORDINATOR_BLUEPRINTS = (
     "budget_years.",  # opening next year
     "year_close.",    # closing a year, the year statement
     "bank.",          # bank statements: the upload page
+    "reconciliation.",  # bank statements: the queue of flags, merchant rules
     "exports.",       # the accountant's journal
 )
 ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]
@@ -93,6 +95,11 @@ def world(session, make_team, make_member):
     foreign_card = Card(team_id=theirs.id, reference="K-ANDER", last_four="9999")
     foreign_batch = LoadBatch(municipality_id=foreign_coordinator.municipality_id, created_by_id=foreign_coordinator.id)
     session.add_all([foreign_card, foreign_batch])
+    session.flush()
+    foreign_flag = BankFlag(municipality_id=foreign_coordinator.municipality_id, team_id=theirs.id, reason="unmatched")
+    foreign_rule = MerchantRule(municipality_id=foreign_coordinator.municipality_id, category_id=foreign_category.id,
+                                kind="keyword", value="ander")
+    session.add_all([foreign_flag, foreign_rule])
     session.commit()
     foreign = {
         "team_id": theirs.id,
@@ -110,6 +117,7 @@ def world(session, make_team, make_member):
         "provision_id": foreign_provision.id,
         "budget_year_id": session.exec(select(BudgetYear.id).where(
             BudgetYear.municipality_id == foreign_coordinator.municipality_id)).first(),
+        "flag_id": foreign_flag.id, "rule_id": foreign_rule.id,  # reconciliation queue
     }
     return {"ours": ours, "actors": actors, "foreign": foreign}
 
@@ -159,7 +167,8 @@ def test_team_roles_cannot_use_admin_pages(app, client, session, world, login_as
                    "batch_id": world["foreign"]["batch_id"],
                    "request_id": world["foreign"]["request_id"],  # year close: 403 before anything is read
                    **{name: world["foreign"][name] for name in (
-                       "municipality_id", "district_id", "category_id", "provision_id", "budget_year_id")}}
+                       "municipality_id", "district_id", "category_id", "provision_id", "budget_year_id",
+                       "flag_id", "rule_id")}}
     for rule, method in _routes(app):
         if not rule.endpoint.startswith(COORDINATOR_BLUEPRINTS):
             continue

@@ -122,6 +122,10 @@ WRITING_ENDPOINTS = {
     # exports
     # bank statements
     "bank.upload": ("coordinator", "form", ["statement"]),
+    "reconciliation.resolve": ("coordinator", "form", ["resolution", "note", "link"]),
+    "reconciliation.rule_add": ("coordinator", "form", ["category_id", "kind", "value"]),
+    "reconciliation.rule_remove": ("coordinator", "form", ["x"]),
+    "card_admin.card_account": ("coordinator", "form", ["account_iban"]),
     # no one signed in
     "shell.switch_language": ("anyone", "form", ["lang", "next"]),
     "auth.sign_in_begin": ("anyone", "json", ["x"]),
@@ -193,7 +197,8 @@ def world(session, make_team, make_member):
         "passkey_id": passkey.id, "token": token,
         **_catalogue_ids(session, team),  # catalogue
         "municipality_id": municipality_id(session, team), "district_id": team.district_id,  # foundation
-        "budget_year_id": spent.budget_year_id},  # budget years, year close
+        "budget_year_id": spent.budget_year_id,  # budget years, year close
+        **_reconciliation_ids(session, team)},  # the bank's queue, merchant rules
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
                         "grants.cancel": spent.id,
@@ -209,6 +214,19 @@ def _catalogue_ids(session, team):
         name="Voedselbank", category_ids=[str(category.id)]))
     session.commit()
     return {"category_id": category.id, "provision_id": provision.id}
+
+
+def _reconciliation_ids(session, team):
+    """An open flag (a transfer the bank did not show) and a merchant rule of the team's municipality."""
+    from models.catalogue import cost_categories_of
+    from models.reconciliation import BankFlag, MerchantRule
+
+    flag = BankFlag(municipality_id=municipality_id(session, team), team_id=team.id, reason="not_seen")
+    rule = MerchantRule(municipality_id=municipality_id(session, team), kind="mcc", value="5912",
+                        category_id=cost_categories_of(session, municipality_id(session, team))[0].id)
+    session.add_all([flag, rule])
+    session.commit()
+    return {"flag_id": flag.id, "rule_id": rule.id}
 
 
 def _url(app, world, endpoint):
