@@ -238,8 +238,9 @@ def team_account_balances(session: Session, municipality_id: int) -> list[TeamAc
 
 def card_balances(session: Session, municipality_id: int) -> list[CardBalance]:
     """Per card with money of the municipality's active teams (by team, then card): bank beside ledger."""
-    team_names = dict(session.exec(select(Team.id, Team.name).join(District, District.id == Team.district_id)
-                                   .where(District.municipality_id == municipality_id, Team.archived_at.is_(None))).all())
+    team_names = dict(session.exec(
+        select(Team.id, Team.name).join(District, District.id == Team.district_id)
+        .where(District.municipality_id == municipality_id, Team.archived_at.is_(None))).all())
     if not team_names:
         return []
     statements: dict[int, tuple[int, date | None]] = {}

@@ -11,16 +11,44 @@ Invariants (issue 12, §1):
 - XML with a DOCTYPE or entity declaration is refused before parsing (no entity is ever expanded, nothing is
   fetched); so are files larger than MAX_FILE_BYTES, zip archives and text that is neither format.
 - Nothing here touches the database: matching a line to the ledger is models/ (issue 12, §2), elsewhere.
+- A refusal's reason is Dutch first and translatable (`lazy_gettext`, like `models.rules.RuleViolation`): it is
+  put together lazily and rendered when shown, in the language of the request (Dutch outside one, so the
+  readers need no Flask app). It keeps the figures: which statement, which numbers did not add up.
 """
 from dataclasses import dataclass, field
 from datetime import date
+
+from flask_babel import lazy_gettext as _l
 
 #: the largest statement file accepted (a team account's year of statements is far below this)
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
 class StatementRefused(ValueError):
-    """The file cannot be imported; `str(error)` says why, in plain English, for the log and the CLI."""
+    """The file cannot be imported; `reason` says why (a lazy, translatable text); `str(error)` renders it in
+    the current language (Dutch outside a request)."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.reason)
+
+
+def in_file(file_name: str, reason) -> StatementRefused:
+    """The refusal with the file's name in front of its reason (where the file has a name)."""
+    return StatementRefused(_l("%(file)s: %(reason)s", file=file_name, reason=reason) if file_name else reason)
+
+
+def joined(reasons: list, shown: int = 5):
+    """Several reasons as one text, "; " between them, at most `shown` of them and how many more (lazy)."""
+    text = reasons[0]
+    for reason in reasons[1:shown]:
+        text = _l("%(first)s; %(next)s", first=text, next=reason)
+    if len(reasons) > shown:
+        text = _l("%(reasons)s; en nog %(count)s", reasons=text, count=len(reasons) - shown)
+    return text
 
 
 @dataclass
@@ -64,9 +92,9 @@ class Statement:
 def read_statement_file(data: bytes, file_name: str = "") -> list[Statement]:
     """Every statement in the file, CAMT or MT940 by its content (never by its name), or StatementRefused."""
     if len(data) > MAX_FILE_BYTES:
-        raise StatementRefused(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+        raise StatementRefused(_l("Het bestand is groter dan %(mb)s MB.", mb=MAX_FILE_BYTES // (1024 * 1024)))
     if data.startswith(b"PK\x03\x04"):
-        raise StatementRefused("A zip archive: unpack it and import the statements in it.")
+        raise StatementRefused(_l("Een zip-bestand: pak het uit en lees de afschriften die erin zitten in."))
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<"):
         from models.bank_formats.camt import read_camt

@@ -36,7 +36,9 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from . import MAX_FILE_BYTES, Statement, StatementLine, StatementRefused
+from flask_babel import lazy_gettext as _l
+
+from . import MAX_FILE_BYTES, Statement, StatementLine, StatementRefused, in_file
 
 _NAMESPACE = re.compile(r"^\{urn:iso:std:iso:20022:tech:xsd:(camt\.(053|054)\.001\.(\d\d))\}Document$")
 _SUPPORTED_VERSIONS = range(2, 14)
@@ -68,11 +70,10 @@ def format_minor(amount: int, currency: str) -> str:
 
 def read_camt(data: bytes, file_name: str = "") -> list[Statement]:
     """Every statement (camt.053) or notification (camt.054) in `data`, or `StatementRefused`."""
-    where = f"{file_name}: " if file_name else ""
     try:
         return _read(data)
     except StatementRefused as refused:
-        raise StatementRefused(f"{where}{refused}") from None
+        raise in_file(file_name, refused.reason) from None
 
 
 def _read(data: bytes) -> list[Statement]:
@@ -80,40 +81,44 @@ def _read(data: bytes) -> list[Statement]:
     try:
         root = ET.fromstring(data, parser=ET.XMLParser())
     except ET.ParseError as error:
-        raise StatementRefused(f"malformed XML ({error})") from None
+        raise StatementRefused(_l("onleesbare XML (%(error)s)", error=str(error))) from None
     match = _NAMESPACE.match(root.tag)
     if not match or int(match.group(3)) not in _SUPPORTED_VERSIONS:
-        raise StatementRefused(f"not a camt.053 or camt.054 statement: unknown root element {root.tag!r}")
+        raise StatementRefused(_l("geen camt.053- of camt.054-afschrift: onbekend hoofdelement %(tag)s",
+                                  tag=repr(root.tag)))
     format_name, kind = match.group(1), match.group(2)
     ns = root.tag[: root.tag.index("}") + 1]
     message_tag, statement_tag = _MESSAGE[kind]
     message = root.find(ns + message_tag)
     if message is None:
-        raise StatementRefused(f"{format_name} without a {message_tag} element")
+        raise StatementRefused(_l("%(format)s zonder element %(element)s", format=format_name, element=message_tag))
     reader = _Reader(ns)
     statements = []
     for number, element in enumerate(message.findall(ns + statement_tag), start=1):
         statement = reader.statement(element, format_name, kind, number)
         statements.append(statement)
     if not statements:
-        raise StatementRefused(f"{format_name} without any {statement_tag} element")
+        raise StatementRefused(_l("%(format)s zonder één element %(element)s", format=format_name,
+                                  element=statement_tag))
     return statements
 
 
 def _screen(data: bytes) -> None:
     if not isinstance(data, (bytes, bytearray)):
-        raise StatementRefused("expected the file's bytes")
+        raise StatementRefused(_l("de inhoud van het bestand ontbreekt"))
     if len(data) > MAX_FILE_BYTES:
-        raise StatementRefused(f"file too large: {len(data)} bytes, at most {MAX_FILE_BYTES} are accepted")
+        raise StatementRefused(_l("bestand te groot: %(size)s bytes, hoogstens %(max)s bytes worden aangenomen",
+                                  size=len(data), max=MAX_FILE_BYTES))
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
-        raise StatementRefused("a zip archive, not a statement: unpack it and upload the XML files")
+        raise StatementRefused(_l("een zip-bestand, geen afschrift: pak het uit en lees de XML-bestanden in"))
     if _HOSTILE.search(data):
-        raise StatementRefused("XML with a DOCTYPE or ENTITY declaration is refused")
+        raise StatementRefused(_l("XML met een DOCTYPE- of ENTITY-declaratie wordt geweigerd"))
     if b"\x00" in data:
-        raise StatementRefused("not a UTF-8 XML file (NUL bytes; UTF-16 and UTF-32 are refused)")
+        raise StatementRefused(_l("geen XML-bestand in UTF-8 (NUL-bytes; UTF-16 en UTF-32 worden geweigerd)"))
     declared = _DECLARED_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
     if declared and declared.group(1).decode("ascii").lower() not in _ALLOWED_ENCODINGS:
-        raise StatementRefused(f"unsupported XML encoding {declared.group(1).decode('ascii')!r}")
+        raise StatementRefused(_l("XML-codering %(encoding)s wordt niet ondersteund",
+                                  encoding=repr(declared.group(1).decode("ascii"))))
 
 
 def parse_amount(text: str | None, currency: str, what: str) -> int:
@@ -121,17 +126,17 @@ def parse_amount(text: str | None, currency: str, what: str) -> int:
     More decimals than the currency has are refused unless they are zeros."""
     match = _AMOUNT.match(text or "")
     if not match or not (match.group(1) or match.group(2)):
-        raise StatementRefused(f"{what}: not an amount: {text!r}")
+        raise StatementRefused(_l("%(what)s: geen bedrag: %(text)s", what=what, text=repr(text)))
     decimals = currency_decimals(currency)
     try:
         value = Decimal(f"{match.group(1) or '0'}.{match.group(2) or '0'}")
     except InvalidOperation:  # pragma: no cover - the pattern admits only digits
-        raise StatementRefused(f"{what}: not an amount: {text!r}") from None
+        raise StatementRefused(_l("%(what)s: geen bedrag: %(text)s", what=what, text=repr(text))) from None
     minor = value.scaleb(decimals)
     if minor != minor.to_integral_value():
-        raise StatementRefused(
-            f"{what}: amount {text.strip()} has more decimals than {currency} allows ({decimals})"
-        )
+        raise StatementRefused(_l("%(what)s: bedrag %(amount)s heeft meer decimalen dan %(currency)s toestaat "
+                                  "(%(decimals)s)", what=what, amount=text.strip(), currency=currency,
+                                  decimals=decimals))
     return int(minor)
 
 
@@ -139,7 +144,7 @@ def _date(text: str | None, what: str) -> date:
     try:
         return date.fromisoformat((text or "").strip()[:10])
     except ValueError:
-        raise StatementRefused(f"{what}: not a date: {text!r}") from None
+        raise StatementRefused(_l("%(what)s: geen datum: %(text)s", what=what, text=repr(text))) from None
 
 
 class _Reader:
@@ -169,22 +174,25 @@ class _Reader:
     def signed(self, element, currency: str, what: str, amount_path: str = "Amt") -> int:
         amount_element = self.find(element, amount_path)
         if amount_element is None:
-            raise StatementRefused(f"{what}: no amount")
+            raise StatementRefused(_l("%(what)s: geen bedrag", what=what))
         amount_currency = (amount_element.get("Ccy") or currency).strip().upper()
         if amount_currency != currency:
-            raise StatementRefused(f"{what}: amount in {amount_currency}, but the account is in {currency}")
+            raise StatementRefused(_l("%(what)s: bedrag in %(amount_currency)s, maar de rekening is in %(currency)s",
+                                      what=what, amount_currency=amount_currency, currency=currency))
         amount = parse_amount(amount_element.text, currency, what)
         indicator = self.text(element, "CdtDbtInd")
         if indicator == "CRDT":
             return amount
         if indicator == "DBIT":
             return -amount
-        raise StatementRefused(f"{what}: no credit/debit indicator (CdtDbtInd), so its sign is unknown")
+        raise StatementRefused(_l("%(what)s: geen teken voor bij of af (CdtDbtInd), dus niet bekend of het geld "
+                                  "binnenkomt of weggaat", what=what))
 
     # -- a statement --------------------------------------------------------------------------------
     def statement(self, element, format_name: str, kind: str, number: int) -> Statement:
         statement_id = self.text(element, "Id") or f"#{number}"
-        label = f"{'statement' if kind == '053' else 'notification'} {statement_id}"
+        label = (_l("afschrift %(id)s", id=statement_id) if kind == "053"
+                 else _l("melding %(id)s", id=statement_id))
         iban = self.text(element, "Acct/Id/IBAN").replace(" ", "").upper()
         currency = self.currency(element, label)
         opening = closing = None
@@ -193,30 +201,32 @@ class _Reader:
             opening_element = self.balance(element, "OPBD") or self.balance(element, "PRCD")
             closing_element = self.balance(element, "CLBD")
             if opening_element is None or closing_element is None:
-                raise StatementRefused(f"{label}: no opening (OPBD/PRCD) or no closing (CLBD) balance")
-            opening = self.signed(opening_element, currency, f"{label}, opening balance")
-            closing = self.signed(closing_element, currency, f"{label}, closing balance")
-            opening_date = self.date_of(self.find(opening_element, "Dt"), f"{label}, opening balance")
-            closing_date = self.date_of(self.find(closing_element, "Dt"), f"{label}, closing balance")
+                raise StatementRefused(_l("%(statement)s: geen beginsaldo (OPBD/PRCD) of geen eindsaldo (CLBD)",
+                                          statement=label))
+            opening_label = _l("%(statement)s, %(part)s", statement=label, part=_l("beginsaldo"))
+            closing_label = _l("%(statement)s, %(part)s", statement=label, part=_l("eindsaldo"))
+            opening = self.signed(opening_element, currency, opening_label)
+            closing = self.signed(closing_element, currency, closing_label)
+            opening_date = self.date_of(self.find(opening_element, "Dt"), opening_label)
+            closing_date = self.date_of(self.find(closing_element, "Dt"), closing_label)
         if opening_date is None:
             opening_date = _optional_date(self.text(element, "FrToDt/FrDtTm"), label)
         if closing_date is None:
             closing_date = _optional_date(self.text(element, "FrToDt/ToDtTm"), label)
         lines = []
         for index, entry in enumerate(element.findall(self.path("Ntry")), start=1):
-            line = self.entry(entry, currency, f"{label}, entry {index}")
+            line = self.entry(entry, currency, _l("%(statement)s, regel %(number)s", statement=label, number=index))
             if line is not None:
                 lines.append(line)
         self.check_summary(element, lines, currency, label)
         if kind == "053":
             total = sum(line.amount for line in lines)
             if opening + total != closing:
-                raise StatementRefused(
-                    f"{label}: the balances do not add up: opening {format_minor(opening, currency)}"
-                    f" + {len(lines)} lines {format_minor(total, currency)}"
-                    f" = {format_minor(opening + total, currency)},"
-                    f" but the closing balance is {format_minor(closing, currency)}"
-                )
+                raise StatementRefused(_l(
+                    "%(statement)s: de saldi kloppen niet: beginsaldo %(opening)s + %(count)s regels %(total)s = "
+                    "%(sum)s, maar het eindsaldo is %(closing)s", statement=label,
+                    opening=format_minor(opening, currency), count=len(lines), total=format_minor(total, currency),
+                    sum=format_minor(opening + total, currency), closing=format_minor(closing, currency)))
         return Statement(
             format=format_name,
             account_iban=iban,
@@ -239,7 +249,7 @@ class _Reader:
                     break
         currency = currency.strip().upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
-            raise StatementRefused(f"{label}: no currency for the account")
+            raise StatementRefused(_l("%(statement)s: geen valuta voor de rekening", statement=label))
         return currency
 
     def balance(self, element, code: str):
@@ -256,9 +266,9 @@ class _Reader:
         debits = [-line.amount for line in lines if line.amount < 0]
         zero = [0 for line in lines if line.amount == 0]
         groups = (
-            ("TtlNtries", "entries", len(lines), sum(credits) + sum(debits)),
-            ("TtlCdtNtries", "credit entries", len(credits), sum(credits)),
-            ("TtlDbtNtries", "debit entries", len(debits), sum(debits)),
+            ("TtlNtries", _l("regels"), len(lines), sum(credits) + sum(debits)),
+            ("TtlCdtNtries", _l("bijschrijvingen"), len(credits), sum(credits)),
+            ("TtlDbtNtries", _l("afschrijvingen"), len(debits), sum(debits)),
         )
         for tag, name, count, absolute in groups:
             group = self.find(summary, tag)
@@ -268,31 +278,33 @@ class _Reader:
                 continue  # a zero-amount line counts as credit or debit by its indicator, which is not kept
             declared = self.text(group, "NbOfNtries")
             if declared and (not declared.isdigit() or int(declared) != count):
-                raise StatementRefused(
-                    f"{label}: the file declares {declared} {name} (TxsSummry/{tag}/NbOfNtries),"
-                    f" but {count} booked {name} were read"
-                )
+                raise StatementRefused(_l(
+                    "%(statement)s: het bestand meldt %(declared)s %(name)s (TxsSummry/%(tag)s/NbOfNtries), maar er "
+                    "zijn %(count)s geboekte %(name)s gelezen", statement=label, declared=declared, name=name,
+                    tag=tag, count=count))
             declared_sum = self.text(group, "Sum")
             if declared_sum:
-                value = parse_amount(declared_sum, currency, f"{label}, TxsSummry/{tag}/Sum")
+                part = f"TxsSummry/{tag}/Sum"
+                value = parse_amount(declared_sum, currency, _l("%(statement)s, %(part)s", statement=label, part=part))
                 if value != absolute:
-                    raise StatementRefused(
-                        f"{label}: the file declares a sum of {format_minor(value, currency)} for its {name}"
-                        f" (TxsSummry/{tag}/Sum), but the booked {name} read add up to"
-                        f" {format_minor(absolute, currency)}"
-                    )
+                    raise StatementRefused(_l(
+                        "%(statement)s: het bestand meldt een som van %(declared)s voor de %(name)s "
+                        "(TxsSummry/%(tag)s/Sum), maar de gelezen geboekte %(name)s tellen op tot %(read)s",
+                        statement=label, declared=format_minor(value, currency), name=name, tag=tag,
+                        read=format_minor(absolute, currency)))
         entries = self.find(summary, "TtlNtries")
         net = None
+        net_label = _l("%(statement)s, %(part)s", statement=label, part=_l("nettototaal in TxsSummry"))
         if self.find(entries, "TtlNetNtry") is not None:
-            net = self.signed(self.find(entries, "TtlNetNtry"), currency, f"{label}, TxsSummry net total")
+            net = self.signed(self.find(entries, "TtlNetNtry"), currency, net_label)
         elif self.find(entries, "TtlNetNtryAmt") is not None:
-            net = self.signed(entries, currency, f"{label}, TxsSummry net total", amount_path="TtlNetNtryAmt")
+            net = self.signed(entries, currency, net_label, amount_path="TtlNetNtryAmt")
         total = sum(line.amount for line in lines)
         if net is not None and net != total:
-            raise StatementRefused(
-                f"{label}: the file declares a net total of {format_minor(net, currency)} (TxsSummry),"
-                f" but the booked lines read add up to {format_minor(total, currency)}"
-            )
+            raise StatementRefused(_l(
+                "%(statement)s: het bestand meldt een nettototaal van %(declared)s (TxsSummry), maar de gelezen "
+                "geboekte regels tellen op tot %(read)s", statement=label, declared=format_minor(net, currency),
+                read=format_minor(total, currency)))
 
     # -- an entry -------------------------------------------------------------------------------------
     def entry(self, entry, currency: str, label: str) -> StatementLine | None:
@@ -300,13 +312,14 @@ class _Reader:
         if status in ("PDNG", "INFO"):
             return None
         if status != "BOOK":
-            raise StatementRefused(f"{label}: status {status or 'missing'!s}, expected BOOK, PDNG or INFO")
+            raise StatementRefused(_l("%(entry)s: status %(status)s, verwacht BOOK, PDNG of INFO", entry=label,
+                                      status=status or _l("ontbreekt")))
         reference = self.text(entry, "AcctSvcrRef") or self.text(entry, "NtryRef")
-        label = f"{label} ({reference})" if reference else label
+        label = _l("%(what)s (%(reference)s)", what=label, reference=reference) if reference else label
         amount = self.signed(entry, currency, label)
         booking_date = self.date_of(self.find(entry, "BookgDt"), label)
         if booking_date is None:
-            raise StatementRefused(f"{label}: a booked entry without a booking date (BookgDt)")
+            raise StatementRefused(_l("%(entry)s: een geboekte regel zonder boekdatum (BookgDt)", entry=label))
         details = entry.findall(self.path("NtryDtls/TxDtls"))
         party, account = ("Cdtr", "CdtrAcct") if amount < 0 else ("Dbtr", "DbtrAcct")
         return StatementLine(

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import lazy_gettext as _l
 from schwifty import IBAN
 
-from . import MAX_FILE_BYTES, Statement, StatementLine, StatementRefused
+from . import MAX_FILE_BYTES, Statement, StatementLine, StatementRefused, in_file, joined
+from .camt import format_minor
 
 FORMAT = "mt940"
 
@@ -54,8 +56,19 @@ _STRUCTURED = re.compile(r"/(" + "|".join(_STRUCTURED_TAGS) + r")/")
 _BIC = re.compile(r"^[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?$")
 
 
-def _refuse(file_name: str, message: str) -> StatementRefused:
-    return StatementRefused(f"{file_name}: {message}" if file_name else message)
+def _refuse(file_name: str, reason) -> StatementRefused:
+    return in_file(file_name, reason)
+
+
+class _Unreadable(ValueError):
+    """What makes a block unreadable; `reason` is lazy and translatable, like StatementRefused's."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return str(self.reason)
 
 
 def _decode(data: bytes) -> str:
@@ -73,16 +86,20 @@ def _minor_units(text: str, currency: str) -> int:
     try:
         value = Decimal(text.replace(",", "."))
     except InvalidOperation as error:
-        raise ValueError(f"amount {text!r} is not a number") from error
+        raise _Unreadable(_l("bedrag %(text)s is geen getal", text=repr(text))) from error
     scaled = value.scaleb(decimals)
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"amount {text!r} has more than {decimals} decimals for {currency}")
+        raise _Unreadable(_l("bedrag %(text)s heeft meer dan %(decimals)s decimalen voor %(currency)s",
+                             text=repr(text), decimals=decimals, currency=currency))
     return int(scaled)
 
 
 def _yymmdd(text: str) -> date:
     year = int(text[:2])
-    return date(2000 + year if year < 70 else 1900 + year, int(text[2:4]), int(text[4:6]))
+    try:
+        return date(2000 + year if year < 70 else 1900 + year, int(text[2:4]), int(text[4:6]))
+    except ValueError:
+        raise _Unreadable(_l("datum %(text)s bestaat niet", text=repr(text))) from None
 
 
 def _entry_date(mmdd: str, value_date: date) -> date:
@@ -96,7 +113,7 @@ def _entry_date(mmdd: str, value_date: date) -> date:
         except ValueError:
             continue
     if not candidates:
-        raise ValueError(f"entry date {mmdd!r} is not a date")
+        raise _Unreadable(_l("boekdatum %(text)s bestaat niet", text=repr(mmdd)))
     return min(candidates, key=lambda candidate: abs((candidate - value_date).days))
 
 
@@ -151,7 +168,8 @@ def _split_blocks(text: str, file_name: str) -> list[_Block]:
             continue
         if block is None:
             if tag:
-                raise _refuse(file_name, f"tag :{tag.group(1)}: outside a statement (line {index + 1})")
+                raise _refuse(file_name, _l("tag :%(tag)s: buiten een afschrift (regel %(line)s)",
+                                             tag=tag.group(1), line=index + 1))
             continue  # headers and text between messages
         if tag:
             block.fields.append(_Field(tag.group(1), [tag.group(2)]))
@@ -171,7 +189,8 @@ def _split_blocks(text: str, file_name: str) -> list[_Block]:
             block = None  # prose or a header after the balances: the message is over
             if closed:
                 continue
-            raise _refuse(file_name, f"unexpected text after :{current.tag}: (line {index + 1}): {stripped[:40]!r}")
+            raise _refuse(file_name, _l("onverwachte tekst na :%(tag)s: (regel %(line)s): %(text)s",
+                                        tag=current.tag, line=index + 1, text=repr(stripped[:40])))
         current.lines.append(line)
     return blocks
 
@@ -295,13 +314,14 @@ def _parse_line(parts: list[str], currency: str) -> tuple[StatementLine, str]:
     """A :61: field (with its continuation lines) → the line, and its D/C mark for the declared counts."""
     match = _LINE.match(parts[0].strip())
     if not match:
-        raise ValueError(f"cannot read :61:{parts[0].strip()[:50]}")
+        raise _Unreadable(_l(":61:%(text)s is niet te lezen", text=parts[0].strip()[:50]))
     try:
         value_date = _yymmdd(match["value"])
         booking_date = _entry_date(match["entry"], value_date) if match["entry"] else value_date
         amount = _minor_units(match["amount"], currency)
-    except ValueError as error:
-        raise ValueError(f"cannot read :61:{parts[0].strip()[:50]}: {error}") from None
+    except _Unreadable as error:
+        raise _Unreadable(_l(":61:%(text)s is niet te lezen: %(error)s", text=parts[0].strip()[:50],
+                             error=error.reason)) from None
     mark = match["mark"]
     if mark in ("D", "RC"):
         amount = -amount
@@ -369,26 +389,29 @@ def _parse_block(block: _Block, file_name: str) -> _Parsed:
                 text = "".join(values[tag][0].lines).strip()
                 found = _BALANCE.match(text)
                 if not found:
-                    raise ValueError(f"cannot read :{tag}:{text[:40]}")
+                    raise _Unreadable(_l(":%(tag)s:%(text)s is niet te lezen", tag=tag, text=text[:40]))
                 mark, day, currency, amount = found.groups()
                 try:
                     cents, when = _minor_units(amount, currency), _yymmdd(day)
-                except ValueError as error:
-                    raise ValueError(f"cannot read :{tag}:{text[:40]}: {error}") from None
+                except _Unreadable as error:
+                    raise _Unreadable(_l(":%(tag)s:%(text)s is niet te lezen: %(error)s", tag=tag, text=text[:40],
+                                         error=error.reason)) from None
                 return tag, -cents if mark == "D" else cents, when, currency
         return None
 
     account_raw = _clean(" ".join(values["25"][0].lines)) if "25" in values else ""
     if not account_raw:
-        raise ValueError(f"statement {label} has no account (:25:)")
+        raise _Unreadable(_l("afschrift %(label)s heeft geen rekening (:25:)", label=label))
     opening = balance(("60F", "60M"))
     closing = balance(("62F", "62M"))
     if opening is None:
-        raise ValueError(f"statement {label} has no opening balance (:60F:/:60M:)")
+        raise _Unreadable(_l("afschrift %(label)s heeft geen beginsaldo (:60F:/:60M:)", label=label))
     if closing is None:
-        raise ValueError(f"statement {label} has no closing balance (:62F:/:62M:); the file may be truncated")
+        raise _Unreadable(_l("afschrift %(label)s heeft geen eindsaldo (:62F:/:62M:); misschien is het bestand "
+                             "afgebroken", label=label))
     if opening[3] != closing[3]:
-        raise ValueError(f"statement {label} opens in {opening[3]} and closes in {closing[3]}")
+        raise _Unreadable(_l("afschrift %(label)s begint in %(opening)s en eindigt in %(closing)s", label=label,
+                             opening=opening[3], closing=closing[3]))
     currency = opening[3]
     iban = _account(account_raw)
     statement_id = label if iban else f"{label} :25:{account_raw}"
@@ -412,12 +435,12 @@ def _parse_block(block: _Block, file_name: str) -> _Parsed:
     for item in block.fields:
         if item.tag == "61":
             if after_closing:
-                raise ValueError(f"statement {label} has a :61: after its closing balance")
+                raise _Unreadable(_l("afschrift %(label)s heeft een :61: na het eindsaldo", label=label))
             finish()
             try:
                 current, mark = _parse_line(item.lines, currency)
-            except ValueError as error:
-                raise ValueError(f"statement {label}: {error}") from None
+            except _Unreadable as error:
+                raise _Unreadable(_l("afschrift %(label)s: %(error)s", label=label, error=error.reason)) from None
             type_code = _LINE.match(item.lines[0].strip())["type"]
             detail = []
             marks.append(mark)
@@ -441,29 +464,34 @@ def _parse_block(block: _Block, file_name: str) -> _Parsed:
     return _Parsed(statement, label, opening[0], closing[0], marks, declared, account_raw)
 
 
-def _check(parsed: list[_Parsed]) -> list[str]:
-    problems: list[str] = []
+def _check(parsed: list[_Parsed]) -> list:
+    """What does not add up, per statement: lazy, translatable texts with the figures."""
+    problems: list = []
     previous: _Parsed | None = None
     for item in parsed:
         statement = item.statement
         total = sum(line.amount for line in statement.lines)
         if statement.opening_balance + total != statement.closing_balance:
-            problems.append(
-                f"statement {item.label} ({statement.currency}) does not add up: opening "
-                f"{statement.opening_balance} + {len(statement.lines)} lines {total} = "
-                f"{statement.opening_balance + total}, but the closing balance is {statement.closing_balance} "
-                f"(minor units, difference {statement.closing_balance - statement.opening_balance - total})"
-            )
+            money = lambda amount: format_minor(amount, statement.currency)  # noqa: E731
+            problems.append(_l(
+                "afschrift %(label)s klopt niet: beginsaldo %(opening)s + %(count)s regels %(total)s = %(sum)s, "
+                "maar het eindsaldo is %(closing)s (verschil %(difference)s)", label=item.label,
+                opening=money(statement.opening_balance), count=len(statement.lines), total=money(total),
+                sum=money(statement.opening_balance + total), closing=money(statement.closing_balance),
+                difference=money(statement.closing_balance - statement.opening_balance - total)))
         if item.declared is not None:
             debits = [line.amount for line, mark in zip(statement.lines, item.marks) if mark in ("D", "RC")]
             credits = [line.amount for line, mark in zip(statement.lines, item.marks) if mark in ("C", "RD")]
             read = (len(debits), len(credits), -sum(debits), sum(credits))
             if read != item.declared:
-                problems.append(
-                    f"statement {item.label}: the file declares {item.declared[0]} debit and {item.declared[1]} "
-                    f"credit lines totalling {item.declared[2]} and {item.declared[3]}, but {read[0]} debit and "
-                    f"{read[1]} credit lines totalling {read[2]} and {read[3]} were read"
-                )
+                money = lambda amount: format_minor(amount, statement.currency)  # noqa: E731
+                problems.append(_l(
+                    "afschrift %(label)s: het bestand meldt %(debits)s afschrijvingen en %(credits)s bijschrijvingen "
+                    "van samen %(debit_sum)s en %(credit_sum)s, maar er zijn %(read_debits)s afschrijvingen en "
+                    "%(read_credits)s bijschrijvingen van samen %(read_debit_sum)s en %(read_credit_sum)s gelezen",
+                    label=item.label, debits=item.declared[0], credits=item.declared[1],
+                    debit_sum=money(item.declared[2]), credit_sum=money(item.declared[3]), read_debits=read[0],
+                    read_credits=read[1], read_debit_sum=money(read[2]), read_credit_sum=money(read[3])))
         if (
             previous is not None
             and item.opening_kind == "60M"
@@ -471,41 +499,42 @@ def _check(parsed: list[_Parsed]) -> list[str]:
             and previous.account == item.account
             and previous.statement.closing_balance != statement.opening_balance
         ):
-            problems.append(
-                f"statement {item.label} continues {previous.label} but opens at {statement.opening_balance} "
-                f"where that closed at {previous.statement.closing_balance}"
-            )
+            problems.append(_l(
+                "afschrift %(label)s volgt op %(previous)s, maar begint op %(opening)s waar dat eindigde op "
+                "%(closing)s", label=item.label, previous=previous.label,
+                opening=format_minor(statement.opening_balance, statement.currency),
+                closing=format_minor(previous.statement.closing_balance, previous.statement.currency)))
         previous = item
     return problems
 
 
 def _parse(data: bytes, file_name: str) -> list[_Parsed]:
     if len(data) > MAX_FILE_BYTES:
-        raise _refuse(file_name, f"the file is {len(data)} bytes, more than the {MAX_FILE_BYTES} accepted")
+        raise _refuse(file_name, _l("het bestand is %(size)s bytes, meer dan de %(max)s die worden aangenomen",
+                                    size=len(data), max=MAX_FILE_BYTES))
     if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        raise _refuse(file_name, "not an MT940 file: it is a zip archive")
+        raise _refuse(file_name, _l("geen MT940-bestand: het is een zip-bestand"))
     if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
-        raise _refuse(file_name, "not an MT940 file: it looks like XML")
+        raise _refuse(file_name, _l("geen MT940-bestand: het lijkt op XML"))
     if b"\x00" in data:
-        raise _refuse(file_name, "not an MT940 file: it holds binary data")
+        raise _refuse(file_name, _l("geen MT940-bestand: er staan binaire gegevens in"))
     text = _decode(data).rstrip().rstrip("\x1a").replace("\t", " ")
     if not re.search(r"^:20:", text, re.M) or not re.search(r"^:60[FM]:", text, re.M):
-        raise _refuse(file_name, "not an MT940 file: no :20: and :60F: tags")
+        raise _refuse(file_name, _l("geen MT940-bestand: geen tags :20: en :60F:"))
     if "{4:" in text:  # SWIFT blocks: each must be closed, or the file was cut off
         ends = sum(1 for line in text.split("\n") if line.strip().startswith("-}") or line.strip() == "}")
         if ends < text.count("{4:"):
-            raise _refuse(
-                file_name, "refused: a message ({4: block) is not closed with '-}'; the file may be truncated"
-            )
+            raise _refuse(file_name, _l("geweigerd: een bericht ({4:-blok) is niet afgesloten met '-}'; misschien "
+                                        "is het bestand afgebroken"))
     blocks = _split_blocks(text, file_name)
     parsed = []
     for block in blocks:
         try:
             parsed.append(_parse_block(block, file_name))
-        except ValueError as error:
-            raise _refuse(file_name, f"refused: {error}") from None
+        except ValueError as error:  # _Unreadable; any other ValueError still refuses the file, never a 500
+            raise _refuse(file_name, _l("geweigerd: %(error)s", error=getattr(error, "reason", error))) from None
     if not parsed:
-        raise _refuse(file_name, "not an MT940 file: no statement found")
+        raise _refuse(file_name, _l("geen MT940-bestand: geen afschrift gevonden"))
     return parsed
 
 
@@ -520,6 +549,5 @@ def read_mt940(data: bytes, file_name: str = "") -> list[Statement]:
     parsed = _parse(data, file_name)
     problems = _check(parsed)
     if problems:
-        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise _refuse(file_name, f"refused, nothing imported: {shown}")
+        raise _refuse(file_name, _l("geweigerd, niets ingelezen: %(problems)s", problems=joined(problems)))
     return [item.statement for item in parsed]

@@ -174,3 +174,13 @@ def test_the_balances_in_english(client, bank_world, login_as):
     client.set_cookie("lang", "en")
     html = client.get(PAGE).text
     assert "€1,055.00 less in the books" in html and "3 lines behind the difference" in html
+
+
+def test_a_refused_files_reason_is_shown_in_english_with_english_chosen(client, bank_world, login_as):
+    login_as(bank_world["coordinator"])
+    client.set_cookie("lang", "en")
+    response = _post(client, ("fout.xml", ing_statement(closing="1055.01")))
+    assert response.status_code == 422
+    assert ("fout.xml: statement 2026-03-02-NL20INGB0001234567: the balances do not add up: opening EUR 0.00 + 3 "
+            "lines EUR 1055.00 = EUR 1055.00, but the closing balance is EUR 1055.01") in response.text
+    assert "afschrift" not in response.text.split('class="bank-results__refused"')[1].split("</li>")[0]

@@ -18,19 +18,19 @@ from tests.bankdata import BANKDATA, needs_samples
 #      or ("refused", a fragment of the message)
 EXPECTED = {
     # VR-Bank mock: 24.16 + 0.60 + 0.50 - 89.85 + 1.20 - 80.00 + 3.45 = -139.94, not the closing 27.61
-    "camt053/actual__camt.053.xml": ("refused", "the balances do not add up: opening EUR 24.16 + 6 lines"),
+    "camt053/actual__camt.053.xml": ("refused", "de saldi kloppen niet: beginsaldo EUR 24.16 + 6 regels"),
     # EUR 8.850 is read as 8.85 (trailing zero), but 18.150 + 8.850 is 27.00, not the closing 27.050
-    "camt053/genkgo__camt053.v2.five.decimals.xml": ("refused", "but the closing balance is EUR 27.05"),
+    "camt053/genkgo__camt053.v2.five.decimals.xml": ("refused", "maar het eindsaldo is EUR 27.05"),
     "camt053/genkgo__camt053.v2.multi.statement.xml": (
         "ok", "camt.053.001.02", "NL26VAYB8060476890", 2, 1, 1815, 2700,
     ),
     # synthetic: opening in EUR, closing in SEK (and the IBAN only under Othr, so no IBAN)
-    "camt053/genkgo__camt053.v4.xml": ("refused", "closing balance: amount in SEK, but the account is in EUR"),
-    "camt053/genkgo__camt053.v8.xml": ("refused", "closing balance: amount in SEK, but the account is in EUR"),
+    "camt053/genkgo__camt053.v4.xml": ("refused", "eindsaldo: bedrag in SEK, maar de rekening is in EUR"),
+    "camt053/genkgo__camt053.v8.xml": ("refused", "eindsaldo: bedrag in SEK, maar de rekening is in EUR"),
     # not schema-valid: balances without CdtDbtInd (and entries without Sts/BookgDt)
-    "camt053/lt-subite__2024-04-11.xml": ("refused", "opening balance: no credit/debit indicator"),
+    "camt053/lt-subite__2024-04-11.xml": ("refused", "beginsaldo: geen teken voor bij of af (CdtDbtInd)"),
     # OCA test file: 15568.27 - 754.25 - 664.05 + 1405.31 = 15555.28, not the closing 15121.12
-    "camt053/oca-nl__test-camt053": ("refused", "statement 1234Test/1: the balances do not add up"),
+    "camt053/oca-nl__test-camt053": ("refused", "afschrift 1234Test/1: de saldi kloppen niet"),
     "camt053/postfinance__test-camt053-txdtls": (
         "ok", "camt.053.001.04", "CH1111000000123456789", 1, 1, 7596015, 7944315,
     ),
@@ -180,7 +180,7 @@ def test_a_closing_balance_off_by_one_cent_refuses_the_file_naming_the_statement
 
 
 def test_a_count_mismatch_refuses_the_file():
-    with pytest.raises(StatementRefused, match="declares 4 entries .* but 3 booked entries were read"):
+    with pytest.raises(StatementRefused, match="meldt 4 regels .* maar er zijn 3 geboekte regels gelezen"):
         read_camt(ing_statement(count="4"))
 
 
@@ -189,7 +189,7 @@ def test_a_net_total_mismatch_refuses_the_file():
         b"<NbOfNtries>3</NbOfNtries>",
         b"<NbOfNtries>3</NbOfNtries><Sum>1145.00</Sum><TtlNetNtryAmt>1055.01</TtlNetNtryAmt><CdtDbtInd>CRDT</CdtDbtInd>",
     )
-    with pytest.raises(StatementRefused, match="net total of EUR 1055.01"):
+    with pytest.raises(StatementRefused, match="nettototaal van EUR 1055.01"):
         read_camt(data)
     assert read_camt(data.replace(b"1055.01</TtlNetNtryAmt>", b"1055.00</TtlNetNtryAmt>"))[0].closing_balance == 105_500
 
@@ -206,7 +206,7 @@ def test_amounts_are_exact_decimals():
     assert parse_amount("8.850", "EUR", "x") == 885
     assert parse_amount("2700", "JPY", "x") == 2700
     assert parse_amount("1.234", "BHD", "x") == 1234
-    with pytest.raises(StatementRefused, match="more decimals than EUR allows"):
+    with pytest.raises(StatementRefused, match="meer decimalen dan EUR toestaat"):
         parse_amount("8.855", "EUR", "x")
     for text in ("", "1,00", "-1.00", "1e3", "NaN", "0x10"):
         with pytest.raises(StatementRefused):
@@ -215,7 +215,7 @@ def test_amounts_are_exact_decimals():
 
 def test_an_entry_with_more_decimals_than_eur_is_refused():
     entries = _entry("0.105", "CRDT", "A", "a", "x", "NL02ABNA0123456789")
-    with pytest.raises(StatementRefused, match="more decimals than EUR allows"):
+    with pytest.raises(StatementRefused, match="meer decimalen dan EUR toestaat"):
         read_camt(ing_statement(closing="0.11", count="1", entries=entries))
 
 
@@ -257,7 +257,7 @@ def test_a_camt054_card_payment_with_a_merchant_category_code():
     [line] = notification.lines  # the INFO entry is skipped
     assert (line.amount, line.booking_date, line.counterparty_name) == (-3_820, date(2026, 3, 3), "Apotheek De Roos")
     assert (line.merchant_category_code, line.card_reference, line.transaction_code) == ("5912", "1234", "PMNT/CCRD/POSD")
-    with pytest.raises(StatementRefused, match="declares 2 entries"):
+    with pytest.raises(StatementRefused, match="meldt 2 regels"):
         read_camt(CARD_NOTIFICATION.replace(b"<NbOfNtries>1<", b"<NbOfNtries>2<"))
 
 
@@ -286,21 +286,21 @@ def _zip() -> bytes:
 @pytest.mark.parametrize(
     "data, fragment",
     [
-        (BILLION_LAUGHS, "DOCTYPE or ENTITY"),
-        (EXTERNAL_ENTITY, "DOCTYPE or ENTITY"),
-        (b'<?xml version="1.0"?><!ENTITY x "y"><Document/>', "DOCTYPE or ENTITY"),
-        (EXTERNAL_ENTITY.decode().encode("utf-16"), "NUL bytes"),
-        (b'<?xml version="1.0" encoding="UTF-7"?><Document/>', "unsupported XML encoding"),
-        (ing_statement() + b" " * (6 * 1024 * 1024), "file too large"),
-        (_zip(), "zip archive"),
-        (ing_statement()[:-30], "malformed XML"),
-        (b"", "malformed XML"),
-        (b"<Document><Ntry></Document>", "malformed XML"),
-        (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>', "not a camt.053 or camt.054"),
-        (b"<Document/>", "not a camt.053 or camt.054"),
-        (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>', "without a BkToCstmrStmt"),
+        (BILLION_LAUGHS, "DOCTYPE- of ENTITY-declaratie"),
+        (EXTERNAL_ENTITY, "DOCTYPE- of ENTITY-declaratie"),
+        (b'<?xml version="1.0"?><!ENTITY x "y"><Document/>', "DOCTYPE- of ENTITY-declaratie"),
+        (EXTERNAL_ENTITY.decode().encode("utf-16"), "NUL-bytes"),
+        (b'<?xml version="1.0" encoding="UTF-7"?><Document/>', "wordt niet ondersteund"),
+        (ing_statement() + b" " * (6 * 1024 * 1024), "bestand te groot"),
+        (_zip(), "zip-bestand"),
+        (ing_statement()[:-30], "onleesbare XML"),
+        (b"", "onleesbare XML"),
+        (b"<Document><Ntry></Document>", "onleesbare XML"),
+        (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>', "geen camt.053- of camt.054-afschrift"),
+        (b"<Document/>", "geen camt.053- of camt.054-afschrift"),
+        (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>', "zonder element BkToCstmrStmt"),
         (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt/></Document>',
-         "without any Stmt"),
+         "zonder één element Stmt"),
     ],
 )
 def test_hostile_and_broken_files_are_refused(data, fragment):
@@ -320,10 +320,10 @@ def test_the_size_limit_is_the_packages():
 def test_a_booked_entry_needs_a_status_a_sign_and_a_booking_date():
     base = _entry("1.00", "CRDT", "A", "a", "x", "NL02ABNA0123456789")
     for broken, fragment in (
-        (base.replace("<Sts>BOOK</Sts>", ""), "status missing"),
-        (base.replace("<CdtDbtInd>CRDT</CdtDbtInd>", ""), "no credit/debit indicator"),
-        (base.replace("<BookgDt><Dt>2026-03-02</Dt></BookgDt>", ""), "without a booking date"),
-        (base.replace('Ccy="EUR"', 'Ccy="USD"'), "amount in USD"),
+        (base.replace("<Sts>BOOK</Sts>", ""), "status ontbreekt"),
+        (base.replace("<CdtDbtInd>CRDT</CdtDbtInd>", ""), "geen teken voor bij of af"),
+        (base.replace("<BookgDt><Dt>2026-03-02</Dt></BookgDt>", ""), "zonder boekdatum"),
+        (base.replace('Ccy="EUR"', 'Ccy="USD"'), "bedrag in USD"),
     ):
         with pytest.raises(StatementRefused, match=fragment):
             read_camt(ing_statement(closing="1.00", count="1", entries=broken))
