@@ -41,7 +41,8 @@ def camt053(iban: str, statement_id: str, opening_cents: int, entries: list[dict
         credit = entry["amount_cents"] > 0
         party = f"<{'Dbtr' if credit else 'Cdtr'}><Nm>{entry['name']}</Nm></{'Dbtr' if credit else 'Cdtr'}>"
         card = (f"<CardTx><Card><PlainCardData><MskdPAN>5412 75** **** 1234</MskdPAN></PlainCardData></Card>"
-                f"<Tx><Indv><MrchntCtgyCd>{entry['mcc']}</MrchntCtgyCd></Indv></Tx></CardTx>") if entry.get("mcc") else ""
+                f"<Tx><Indv><MrchntCtgyCd>{entry['mcc']}</MrchntCtgyCd></Indv></Tx></CardTx>"
+                ) if entry.get("mcc") else ""
         family = ("RCDT", "ESCT") if credit else ("CCRD", entry.get("subfamily", "POSD")) if entry.get("mcc") \
             else ("ICDT", "ESCT")
         return f"""
@@ -105,8 +106,8 @@ def test_grant_batch_statements_flags_resolved_and_balances_agree(client, sessio
 
     # the team account's statement: the top-up in, the load out
     team_statement = camt053(TEAM_IBAN, "ING-2026-12-02", 0, [
-        {"amount_cents": 6_000, "day": "2026-12-02", "ref": f"TB-{team.id}-OPW{batch.id}", "name": "Stichting Teambudget",
-         "text": f"Opwaardering TB-{team.id}-OPW{batch.id}"},
+        {"amount_cents": 6_000, "day": "2026-12-02", "ref": f"TB-{team.id}-OPW{batch.id}",
+         "name": "Stichting Teambudget", "text": f"Opwaardering TB-{team.id}-OPW{batch.id}"},
         {"amount_cents": -6_000, "day": "2026-12-02", "ref": f"TB-{team.id}-{request.id}", "name": "Kaartbank",
          "text": f"Lading TB-{team.id}-{request.id}"}])
     response = upload(client, "team.xml", team_statement)
@@ -149,7 +150,7 @@ def test_grant_batch_statements_flags_resolved_and_balances_agree(client, sessio
     assert {flag.reason: flag.resolution for flag in session.exec(select(BankFlag))
             if flag.reason in ("purpose", "cash")} == {"purpose": "accepted", "cash": "asked_worker"}
     queue = client.get("/beheer/bank/controle").text
-    assert f'data-resolved-flag="{flags["purpose"].id}"' in queue and f'data-resolved-flag="{flags["cash"].id}"' in queue
+    assert all(f'data-resolved-flag="{flags[reason].id}"' in queue for reason in ("purpose", "cash"))
 
     # the worker sees the question and what the bank showed, beside the receipts
     login_as(worker)
