@@ -307,13 +307,14 @@ def merchant_rules(session: Session, municipality_id: int, category_id: int | No
     return list(session.exec(query.order_by(MerchantRule.category_id, MerchantRule.kind, MerchantRule.value)))
 
 
-def merchant_fits(session: Session, municipality_id: int, category, line) -> bool:
+def merchant_fits(session: Session, municipality_id: int, category, line, *, rules: list | None = None) -> bool:
     """Whether the line's merchant fits the cost category (a CostCategory): by the line's MCC where it has one,
     else by keywords in its counterparty's name and description; the defaults here plus the municipality's
-    rules. "other", and a category with nothing to judge by, fit everything."""
+    rules (`rules`: the category's, when the caller read them already). "other", and a category with nothing
+    to judge by, fit everything."""
     if category is None or category.code == "other":
         return True
-    rules = merchant_rules(session, municipality_id, category.id)
+    rules = merchant_rules(session, municipality_id, category.id) if rules is None else rules
     mccs = set(DEFAULT_MCCS.get(category.code, ())) | {rule.value for rule in rules if rule.kind == "mcc"}
     keywords = list(DEFAULT_KEYWORDS.get(category.code, ())) + [rule.value for rule in rules if rule.kind == "keyword"]
     if not mccs and not keywords:
@@ -376,34 +377,90 @@ def remove_merchant_rule(session: Session, municipality_id: int, rule_id: int, *
 
 # --- matching --------------------------------------------------------------------------------------------
 
+class _Run:
+    """What one `match_lines` call reads once instead of once per line: statements, the flags its lines have,
+    the teams' loaded cards, the requests' categories, the municipality's rules, the cards' load entries."""
+
+    def __init__(self, session: Session, lines: list):
+        self.session = session
+        self.statements: dict[int, object] = {}
+        self.notes: dict[int, dict] = {}  # per line, what its unmatched flag should say (a possible double)
+        self.loaded_cards: dict[int, list] = {}
+        self.categories: dict[int, object] = {}
+        self.rules: dict[tuple[int, int], list] = {}
+        self.load_entries: dict[int, int | None] = {}
+        self.flags: set[tuple[int, str]] = set()  # (line id, reason) of every flag the lines have
+        self.open_unmatched: set[int] = set()
+        ids = [line.id for line in lines]
+        for start in range(0, len(ids), 500):
+            for line_id, reason, resolved_at in session.exec(select(
+                    BankFlag.bank_line_id, BankFlag.reason, BankFlag.resolved_at).where(
+                    BankFlag.bank_line_id.in_(ids[start:start + 500]))):
+                self.flags.add((line_id, reason))
+                if reason == "unmatched" and resolved_at is None:
+                    self.open_unmatched.add(line_id)
+
+    def statement(self, line):
+        from models.bank_statements import BankStatement
+
+        if line.statement_id not in self.statements:
+            self.statements[line.statement_id] = self.session.get(BankStatement, line.statement_id)
+        return self.statements[line.statement_id]
+
+    def category(self, request_id: int | None):
+        if request_id not in self.categories:
+            self.categories[request_id] = _category_of_request(self.session, request_id)
+        return self.categories[request_id]
+
+    def rules_of(self, municipality_id: int, category_id: int) -> list:
+        if (municipality_id, category_id) not in self.rules:
+            self.rules[municipality_id, category_id] = merchant_rules(self.session, municipality_id, category_id)
+        return self.rules[municipality_id, category_id]
+
+    def load_entry(self, card_id: int) -> int | None:
+        from models.batch_lines import BatchLine
+
+        if card_id not in self.load_entries:
+            self.load_entries[card_id] = self.session.exec(select(BatchLine.entry_id).where(
+                BatchLine.card_id == card_id, BatchLine.kind == "load", BatchLine.entry_id.is_not(None))
+                .order_by(BatchLine.id.desc())).first()
+        return self.load_entries[card_id]
+
+    def flag(self, line, statement, reason: str, detail: dict) -> int:
+        """Add the flag unless the line has one of this reason already; 1 when added, else 0."""
+        if (line.id, reason) in self.flags:
+            return 0
+        self.flags.add((line.id, reason))
+        self.session.add(BankFlag(municipality_id=statement.municipality_id, team_id=line.team_id,
+                                  bank_line_id=line.id, reason=reason, detail=detail))
+        return 1
+
+
 def match_lines(session: Session, lines: list) -> MatchCounts:
     """Match each unmatched BankLine to what the ledger expects and flag it (the module docstring's rules);
     lines already matched are only checked for flags they do not have yet. Callers hold the money lock."""
-    from models.bank_statements import BankStatement
-
     counts = MatchCounts()
-    statements: dict[int, BankStatement] = {}
-    notes: dict[int, dict] = {}
-    for line in sorted(lines, key=lambda line: (line.booking_date, line.id)):
-        statement = statements.get(line.statement_id) or session.get(BankStatement, line.statement_id)
-        statements[line.statement_id] = statement
-        if not line.match and _match_one(session, line, statement, notes):
+    run = _Run(session, lines)
+    ordered = sorted(lines, key=lambda line: (line.booking_date, line.id))
+    for line in ordered:
+        if not line.match and _match_one(session, line, run.statement(line), run):
             counts.matched += 1
             session.add(line)
-            session.flush()
+    session.flush()
     touched_cards = set()
-    for line in sorted(lines, key=lambda line: (line.booking_date, line.id)):
-        statement = statements[line.statement_id]
-        counts.flagged += _flag_line(session, line, statement, notes.get(line.id, {}))
+    for line in ordered:
+        statement = run.statement(line)
+        counts.flagged += _flag_line(session, line, statement, run)
         if line.match == "spending" and line.card_id:
             touched_cards.add((line.card_id, statement.municipality_id))
+    session.flush()
     for card_id, municipality_id in sorted(touched_cards):
         counts.flagged += _flag_overspent(session, card_id, municipality_id)
     session.flush()
     return counts
 
 
-def _match_one(session: Session, line, statement, notes: dict) -> bool:
+def _match_one(session: Session, line, statement, run: _Run) -> bool:
     on_card = statement.card_id is not None
     for team_id, kind, number in transfer_references(_text(line)):
         if team_id != line.team_id:
@@ -418,7 +475,7 @@ def _match_one(session: Session, line, statement, notes: dict) -> bool:
             continue
         batch_line, other_line_id = found
         if other_line_id is not None:
-            notes[line.id] = {"double_of": other_line_id, "batch_line_id": batch_line.id}
+            run.notes[line.id] = {"double_of": other_line_id, "batch_line_id": batch_line.id}
             return False
         line.match = kind
         line.batch_line_id, line.entry_id = batch_line.id, batch_line.entry_id
@@ -426,14 +483,13 @@ def _match_one(session: Session, line, statement, notes: dict) -> bool:
             line.card_id, line.request_id = batch_line.card_id, batch_line.request_id
         _resolve_automatically(session, line, select(BankFlag).where(
             BankFlag.batch_line_id == batch_line.id, BankFlag.reason == "not_seen"))
-        _resolve_automatically(session, line, select(BankFlag).where(
-            BankFlag.bank_line_id == line.id, BankFlag.reason == "unmatched"))
+        _matched_at_last(session, line, run)
         return True
     if on_card:
         if line.amount_cents < 0:
             from models.cards import Card
 
-            return _spent(session, line, session.get(Card, statement.card_id))
+            return _spent(session, line, session.get(Card, statement.card_id), run)
         return False
     if line.amount_cents > 0:
         card = _returned_card(session, line)
@@ -445,12 +501,11 @@ def _match_one(session: Session, line, statement, notes: dict) -> bool:
         line.entry_id = session.exec(select(Entry.id).where(
             Entry.team_id == line.team_id, Entry.request_id == card.request_id,
             Entry.memo == f"Kaart {card.last_four} terug").order_by(Entry.id.desc())).first()
-        _resolve_automatically(session, line, select(BankFlag).where(
-            BankFlag.bank_line_id == line.id, BankFlag.reason == "unmatched"))
+        _matched_at_last(session, line, run)
         return True
     if line.amount_cents < 0:
-        card = _named_loaded_card(session, line)
-        return card is not None and _spent(session, line, card)
+        card = _named_loaded_card(session, line, run)
+        return card is not None and _spent(session, line, card, run)
     return False
 
 
@@ -508,27 +563,31 @@ def _returned_card(session: Session, line):
     return None
 
 
-def _named_loaded_card(session: Session, line):
+def _named_loaded_card(session: Session, line, run: _Run):
     from models.cards import Card
 
-    cards = _card_named(session, line, list(session.exec(select(Card).where(
-        Card.team_id == line.team_id, Card.loaded_at.is_not(None)).order_by(Card.loaded_at.desc(), Card.id.desc()))))
+    if line.team_id not in run.loaded_cards:
+        run.loaded_cards[line.team_id] = list(session.exec(select(Card).where(
+            Card.team_id == line.team_id, Card.loaded_at.is_not(None)).order_by(Card.loaded_at.desc(), Card.id.desc())))
+    cards = _card_named(session, line, run.loaded_cards[line.team_id])
     before = [card for card in cards if local_date(card.loaded_at) <= line.booking_date]
     return (before or cards or [None])[0]
 
 
-def _spent(session: Session, line, card) -> bool:
-    from models.batch_lines import BatchLine
-
+def _spent(session: Session, line, card, run: _Run) -> bool:
     if card is None or card.team_id != line.team_id:
         return False
     line.match, line.card_id, line.request_id = "spending", card.id, card.request_id
-    line.entry_id = session.exec(select(BatchLine.entry_id).where(
-        BatchLine.card_id == card.id, BatchLine.kind == "load", BatchLine.entry_id.is_not(None))
-        .order_by(BatchLine.id.desc())).first()
-    _resolve_automatically(session, line, select(BankFlag).where(
-        BankFlag.bank_line_id == line.id, BankFlag.reason == "unmatched"))
+    line.entry_id = run.load_entry(card.id)
+    _matched_at_last(session, line, run)
     return True
+
+
+def _matched_at_last(session: Session, line, run: _Run) -> None:
+    """A line matched on a later run: its open unmatched flag resolves itself."""
+    if line.id in run.open_unmatched:
+        _resolve_automatically(session, line, select(BankFlag).where(
+            BankFlag.bank_line_id == line.id, BankFlag.reason == "unmatched"))
 
 
 def _resolve_automatically(session: Session, line, flags_query) -> None:
@@ -558,33 +617,35 @@ def _add_flag(session: Session, *, municipality_id: int, team_id: int, reason: s
     return 1
 
 
-def _flag_line(session: Session, line, statement, note: dict) -> int:
+def _flag_line(session: Session, line, statement, run: _Run) -> int:
     from models.cards import Card, CardState
-
-    def flag(reason: str, **detail) -> int:
-        return _add_flag(session, municipality_id=statement.municipality_id, team_id=line.team_id, reason=reason,
-                         detail=detail, bank_line_id=line.id)
 
     added = 0
     cash = is_cash(line)
     if cash:
-        added += flag("cash", amount_cents=line.amount_cents, mcc=line.merchant_category_code,
-                      code=(line.transaction_code or "")[:40])
+        added += run.flag(line, statement, "cash", {"amount_cents": line.amount_cents,
+                                                    "mcc": line.merchant_category_code,
+                                                    "code": (line.transaction_code or "")[:40]})
     if line.match == "spending" and line.card_id:
         card = session.get(Card, line.card_id)
-        category = _category_of_request(session, card.request_id)
-        if not cash and category is not None and not merchant_fits(session, statement.municipality_id, category, line):
-            added += flag("purpose", amount_cents=line.amount_cents, category=category.code,
-                          mcc=line.merchant_category_code, by="mcc" if line.merchant_category_code else "keywords")
+        category = run.category(card.request_id)
+        if not cash and category is not None and not merchant_fits(
+                session, statement.municipality_id, category, line,
+                rules=run.rules_of(statement.municipality_id, category.id)):
+            added += run.flag(line, statement, "purpose", {
+                "amount_cents": line.amount_cents, "category": category.code, "mcc": line.merchant_category_code,
+                "by": "mcc" if line.merchant_category_code else "keywords"})
         if card.state in (CardState.SPENT, CardState.RETURNED) and card.closed_at is not None \
                 and line.booking_date > local_date(card.closed_at):
-            added += flag("after_settled", amount_cents=line.amount_cents, state=card.state,
-                          settled_on=local_date(card.closed_at).isoformat(), booked_on=line.booking_date.isoformat())
+            added += run.flag(line, statement, "after_settled", {
+                "amount_cents": line.amount_cents, "state": card.state,
+                "settled_on": local_date(card.closed_at).isoformat(), "booked_on": line.booking_date.isoformat()})
     if not line.match:
-        detail = {"amount_cents": line.amount_cents, "booked_on": line.booking_date.isoformat(), **note}
+        detail = {"amount_cents": line.amount_cents, "booked_on": line.booking_date.isoformat(),
+                  **run.notes.get(line.id, {})}
         if _is_bank_cost(line):
             detail["hint"] = "bank_costs"
-        added += flag("unmatched", **detail)
+        added += run.flag(line, statement, "unmatched", detail)
     return added
 
 
@@ -670,14 +731,18 @@ def flag_transfers_not_seen(session: Session, municipality_id: int, today: date)
 
 
 def rematch_unmatched(session: Session, municipality_id: int) -> MatchCounts:
-    """Run matching again for the municipality's lines that are still unmatched (after a batch was executed or
-    a card account registered); their open unmatched flags resolve themselves. Takes the municipality's lock."""
+    """Run matching again for the municipality's lines that are still unmatched (e.g. after a batch was executed);
+    their open unmatched flags resolve themselves. A line whose unmatched flag a coordinator resolved (explained
+    or accepted) is left as it is. Takes the municipality's lock."""
     from models.bank_statements import BankLine, BankStatement
     from models.ledger import lock_municipality
 
     lock_municipality(session, municipality_id)
+    explained = select(BankFlag.bank_line_id).where(
+        BankFlag.municipality_id == municipality_id, BankFlag.reason == "unmatched",
+        BankFlag.resolved_at.is_not(None), BankFlag.bank_line_id.is_not(None))
     lines = list(session.exec(select(BankLine).join(BankStatement, BankStatement.id == BankLine.statement_id).where(
-        BankStatement.municipality_id == municipality_id, BankLine.match == "")))
+        BankStatement.municipality_id == municipality_id, BankLine.match == "", BankLine.id.not_in(explained))))
     return match_lines(session, lines)
 
 

@@ -433,3 +433,34 @@ def test_a_card_account_is_checked_and_audited(session, world):
         register_card_account(session, other, CARD_IBAN, actor_id=world.coordinator.id)
     [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "card_account_registered")).all()
     assert event.detail == {"card_id": card.id, "last_four": "1234"}
+
+
+def test_a_line_a_coordinator_explained_is_not_matched_again(session, world):
+    begin_write(session)
+    batch = create_batch(session, world.municipality_id, card_ids=[world.card.id], top_ups={world.team.id: 4000},
+                         actor_id=world.coordinator.id)
+    freeze(session, batch, "<xml/>")
+    session.commit()
+    world.batch = batch
+    _import(session, world, "team_account.camt053.xml")
+    top_up = _lines(session)[0]
+    [explained] = _flags(session, bank_line_id=top_up.id)
+    explained.resolved_at, explained.resolution = datetime(2026, 11, 30, 11, tzinfo=timezone.utc), "accepted"
+    session.add(explained)
+    begin_write(session)
+    execute_batch(session, batch, actor_id=world.coordinator.id)
+    assert rematch_unmatched(session, world.municipality_id).matched == 1  # the load only
+    session.commit()
+    assert [line.match for line in _lines(session)] == ["", "load", ""]
+
+
+def test_the_same_transfer_twice_in_one_statement_matches_once(session, executed):
+    world = executed
+    data = _file(world, "team_account.mt940").decode()
+    top_up = data[data.index(":61:2612011201C40,00"):data.index(":61:2612031203D7,80")]
+    twice = data.replace(top_up, top_up + top_up.replace("26335000000001", "26335000000009")).replace(
+        ":62F:C261204EUR12,20", ":62F:C261204EUR52,20")
+    result = _import(session, world, "twice.mt940", data=twice.encode())
+    first, second = _lines(session)[:2]
+    assert (result.new, first.match, second.match) == (4, "top_up", "")
+    assert _flags(session, bank_line_id=second.id)[0].detail["double_of"] == first.id
