@@ -3,7 +3,9 @@ not simply fine, into a queue for coordinators.
 
 Matching (`match_lines`, run by `models.bank_statements.import_statement_file` on the new lines of every
 statement it stores, in the same transaction; `rematch_unmatched` runs it again for a municipality's lines that
-are still unmatched, e.g. after a batch was executed or a card account registered). A line is only ever
+are still unmatched, e.g. after a batch was executed or a card returned, but not for a line whose unmatched
+flag a coordinator resolved; `reconcile` does that and `flag_transfers_not_seen`, before the queue shows,
+under the municipality's lock). A line is only ever
 matched to something of its own statement's team (so never to another team's or municipality's batch line,
 card or entry), and to a batch line only of an executed batch of the statement's municipality:
 - **top_up**: a credit on a team account whose text (entry reference, description or bank reference; case and
@@ -28,7 +30,8 @@ card or entry), and to a batch line only of an executed batch of the statement's
   coordinator explains them.
 
 Flags (`BankFlag`), created when a line is matched (or not), each reason at most once per line (a check,
-then the unique (bank_line_id, reason) as the last guard), never again for a line that was flagged before;
+then the unique (bank_line_id, reason) as the last guard): a reason a line was flagged for, open or resolved,
+is never flagged again;
 `detail` holds what the check saw (codes, amounts, the category), never a name or a counterparty:
 - **cash**: a debit that is a cash withdrawal: the MT940 reader's transaction code "cash" (GEA,
   geldautomaat), a CAMT bank transaction (sub-family) code CWDL (cash withdrawal), BCWD (branch withdrawal)

@@ -464,3 +464,13 @@ def test_the_same_transfer_twice_in_one_statement_matches_once(session, executed
     first, second = _lines(session)[:2]
     assert (result.new, first.match, second.match) == (4, "top_up", "")
     assert _flags(session, bank_line_id=second.id)[0].detail["double_of"] == first.id
+
+
+def test_a_card_account_of_another_municipality_is_refused(session, executed, make_team):
+    world = executed
+    _register_card_account(session, world)
+    elsewhere = make_team("Team Elders")
+    with pytest.raises(RuleViolation, match="geen kaartrekening"):
+        _import(session, world, "card_account.camt053.xml", municipality_id=municipality_id(session, elsewhere))
+    session.rollback()
+    assert _import(session, world, "card_account.camt053.xml", municipality_id=None).new == 4  # the command line
