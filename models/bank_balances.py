@@ -19,10 +19,14 @@ The rule for a team account:
       ledger brought back onto the team account (the positive `bank` posting of its settlement) while no bank
       line of the team account booked on or before D returns money of that card (`BankLine.card_id`, amount
       positive, matched).
-  What happened before the first statement opened is in that statement's opening balance, so it is never an
-  item. When the items add up to the whole difference it is "explained"; otherwise the rest is shown as
-  unexplained (e.g. money on the account before the app booked anything, or a grant cancelled after its
-  top-up: the ledger takes it off the team account while the bank keeps it).
+  (d) any other posting on the team's `bank` accounts of an open budget year that no bank line is linked to
+      (`BankLine.entry_id`): a booking no transfer makes, e.g. a grant cancelled after its top-up (the ledger
+      takes the money off the team account, the bank keeps it). It never shows on a statement, so its date
+      does not matter.
+  What happened before the first statement opened is in that statement's opening balance, so (b) and (c) are
+  items only from then on. When the items add up to the whole difference it is "explained"; otherwise the
+  rest is shown as unexplained (e.g. money on the account before the app booked anything, or what a year
+  close took off the books of a year that is closed now).
 - A team with no statement with a balance has no bank balance and no difference.
 
 The rule for a card (one with money: loaded and not closed, or one with a statement of its own account):
@@ -55,10 +59,12 @@ from models.teams import BudgetYear, District, Team
 NOT_IN_LEDGER = "not_in_ledger"
 NOT_ON_STATEMENT = "not_on_statement"
 RETURN_NOT_ON_STATEMENT = "return_not_on_statement"
+NO_TRANSFER = "no_transfer"
 EXPLANATION_LABELS = {
     NOT_IN_LEDGER: _l("bij de bank, niet in de boekhouding"),
     NOT_ON_STATEMENT: _l("in de boekhouding, nog niet op het afschrift"),
     RETURN_NOT_ON_STATEMENT: _l("kaart terug, nog niet op het afschrift"),
+    NO_TRANSFER: _l("alleen in de boekhouding, geen overboeking"),
 }
 
 
@@ -66,15 +72,17 @@ EXPLANATION_LABELS = {
 class Explanation:
     """One item that explains (part of) a team account's difference."""
 
-    kind: str  # NOT_IN_LEDGER, NOT_ON_STATEMENT, RETURN_NOT_ON_STATEMENT
+    kind: str  # NOT_IN_LEDGER, NOT_ON_STATEMENT, RETURN_NOT_ON_STATEMENT, NO_TRANSFER
     day: date
     #: what the item adds to the difference (ledger − bank)
     amount_cents: int
-    #: the bank line's counterparty or text, the batch line's reference, the card's last four digits
+    #: the bank line's counterparty or text, the batch line's reference, the card's last four digits, the
+    #: ledger entry's memo
     text: str
     bank_line_id: int | None = None
     batch_line_id: int | None = None
     card_id: int | None = None
+    entry_id: int | None = None
 
     @property
     def label(self):
@@ -205,10 +213,12 @@ def team_account_balances(session: Session, municipality_id: int) -> list[TeamAc
                      if card_id is not None and amount > 0 and on_statement(team_id, booked)}
 
     # (b) executed top-ups and loads the statements do not show yet
+    transfer_entries: set[int] = set()  # entries a bank transfer makes: (b) and (c), never (d)
     for line, executed_at in session.exec(
             select(BatchLine, LoadBatch.executed_at).join(LoadBatch, LoadBatch.id == BatchLine.batch_id).where(
                 BatchLine.team_id.in_(with_bank), LoadBatch.executed_at.is_not(None),
                 BatchLine.budget_year_id.in_(open_years)).order_by(LoadBatch.executed_at, BatchLine.id)):
+        transfer_entries.add(line.entry_id)
         if line.id in batch_lines_shown or not since_first_statement(line.team_id, executed_at):
             continue
         rows[line.team_id].explanations.append(Explanation(
@@ -217,8 +227,8 @@ def team_account_balances(session: Session, municipality_id: int) -> list[TeamAc
             batch_line_id=line.id, card_id=line.card_id))
 
     # (c) returned cards whose remainder the ledger brought back to the team account, not on a statement yet
-    for card, amount, created_at in session.exec(
-            select(Card, Posting.amount_cents, Entry.created_at)
+    for card, amount, created_at, entry_id in session.exec(
+            select(Card, Posting.amount_cents, Entry.created_at, Entry.id)
             .join(Entry, Entry.request_id == Card.request_id)
             .join(Posting, Posting.entry_id == Entry.id)
             .join(Account, Account.id == Posting.account_id)
@@ -226,10 +236,23 @@ def team_account_balances(session: Session, municipality_id: int) -> list[TeamAc
                    Account.kind == AccountKind.BANK, Account.budget_year_id.in_(open_years),
                    Posting.amount_cents > 0)
             .order_by(Entry.created_at, Entry.id)):
+        transfer_entries.add(entry_id)
         if card.id in returns_shown or not since_first_statement(card.team_id, created_at):
             continue
         rows[card.team_id].explanations.append(Explanation(
-            RETURN_NOT_ON_STATEMENT, _day(created_at), amount, card.last_four, card_id=card.id))
+            RETURN_NOT_ON_STATEMENT, _day(created_at), amount, card.last_four, card_id=card.id, entry_id=entry_id))
+
+    # (d) bookings on the team account that no transfer makes and no bank line is linked to
+    linked = select(BankLine.entry_id).where(BankLine.team_id.in_(with_bank), BankLine.entry_id.is_not(None))
+    for entry, amount in session.exec(
+            select(Entry, func.sum(Posting.amount_cents)).join(Posting, Posting.entry_id == Entry.id)
+            .join(Account, Account.id == Posting.account_id)
+            .where(Account.team_id.in_(with_bank), Account.kind == AccountKind.BANK,
+                   Account.budget_year_id.in_(open_years), Entry.id.not_in(linked))
+            .group_by(Entry.id).order_by(Entry.created_at, Entry.id)):
+        if entry.id not in transfer_entries and amount:
+            rows[entry.team_id].explanations.append(Explanation(
+                NO_TRANSFER, _day(entry.created_at), int(amount), entry.memo, entry_id=entry.id))
 
     for row in rows.values():
         row.explanations.sort(key=lambda item: (item.day or date.min, item.kind))

@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from models.bank_balances import (
-    NOT_IN_LEDGER, NOT_ON_STATEMENT, RETURN_NOT_ON_STATEMENT, card_balances, team_account_balances)
+    NO_TRANSFER, NOT_IN_LEDGER, NOT_ON_STATEMENT, RETURN_NOT_ON_STATEMENT, card_balances, team_account_balances)
 from models.bank_statements import BankLine, BankStatement
 from models.batch_lines import BatchLine, LineKind
 from models.cards import Card, mark_handed_over, return_card
@@ -34,11 +34,11 @@ def world(session, make_team, make_member):
     worker, voter = make_member(team, "worker", name="Wim"), make_member(team, "worker", name="Vera")
     coordinator = make_member(team, "coordinator", name="Cora")
     small = granted_request(session, team, worker, voter, 4_500, household="H-1")
-    granted_request(session, team, worker, voter, 30_000, household="H-2")
+    big = granted_request(session, team, worker, voter, 30_000, household="H-2")
     card = card_on(session, team, small, coordinator)
     batch = loaded(session, team, [card], coordinator, top_up_cents=34_500)
     lines = {line.kind: line for line in session.exec(select(BatchLine).where(BatchLine.batch_id == batch.id))}
-    return {"team": team, "card": session.get(Card, card.id), "request": small, "coordinator": coordinator,
+    return {"team": team, "card": session.get(Card, card.id), "request": small, "big": big, "coordinator": coordinator,
             "worker": worker, "top_up": lines[LineKind.TOP_UP], "load": lines[LineKind.LOAD],
             "municipality_id": municipality_id(session, team)}
 
@@ -155,6 +155,21 @@ def test_a_returned_card_explains_the_difference_until_the_bank_shows_the_return
     assert first.id and (row.difference_cents, row.explanations) == (0, [])
 
 
+def test_a_grant_cancelled_after_its_top_up_is_a_booking_no_transfer_makes(session, world):
+    from models.grants import cancel_grant
+    from models.requests import SpendRequest
+
+    statement(session, world["team"], opening=0, closing=30_000, lines=_both_batch_lines(world))
+    begin_write(session)
+    cancel_grant(session, session.get(SpendRequest, world["big"].id), world["worker"], "Zelf opgelost.")
+    session.commit()
+    row = _team_row(session, world)
+    assert (row.ledger_cents, row.bank_cents, row.difference_cents) == (0, 30_000, -30_000)
+    [item] = row.explanations
+    assert (item.kind, item.amount_cents, item.line_amount_cents) == (NO_TRANSFER, -30_000, -30_000)
+    assert item.text == f"Annulering toekenning aanvraag {world['big'].id}" and row.explained
+
+
 def test_another_municipalitys_teams_are_not_listed(session, world, make_team):
     other = make_team("Team Elders")
     other.iban = "NL91ABNA0417164300"
@@ -243,4 +258,4 @@ def test_the_balances_read_a_fixed_number_of_queries(session, world, make_team):
     for number in range(3):
         session.add(Team(district_id=district.id, name=f"Team {number}", iban=f"NL0{number}INGB000000000{number}"))
     session.commit()
-    assert queries() == one_team <= 12
+    assert queries() == one_team <= 14
