@@ -39,6 +39,7 @@ hash; noted down elsewhere (or compared with an earlier run), it shows such a re
 """
 import hashlib
 import heapq
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,7 +65,7 @@ class ChainHead(SQLModel, table=True):
 
 
 AUDIT, ENTRY = "audit", "entry"
-_PAGE = 1000  # rows per query while verifying: a long chain is streamed, never loaded at once
+_PAGE = 1000  # rows fetched at a time while verifying: a long chain is streamed, never loaded at once
 _IN_BATCH = 500  # ids per IN (…) while linking (SQLite limits the number of parameters)
 _PENDING = "audit_chain_pending"  # session.info key: new audit events and entries of this transaction
 
@@ -295,31 +296,33 @@ def verify(session: Session) -> VerifyReport:
 
 
 def _chain_rows(session, municipality_id: int):
-    """(seq, kind, id, chain_hash, content hash) of the municipality's linked rows in seq order, read a page
-    at a time (keyset on seq and id, so a forged row sharing a seq is read too)."""
-    def pages(table, kind, columns, content):
-        after = (0, 0)
-        while True:
-            page = session.execute(
-                _with_municipality(select(*columns, table.chain_seq, table.chain_hash), table.team_id)
-                .where(District.municipality_id == municipality_id,
-                       (table.chain_seq > after[0]) | ((table.chain_seq == after[0]) & (table.id > after[1])))
-                .order_by(table.chain_seq, table.id).limit(_PAGE)).all()
-            for row, row_content in zip(page, content(page)):
-                yield row[7], kind, row[0], row[8], row_content
-            if len(page) < _PAGE:
-                return
-            after = (page[-1][7], page[-1][0])
+    """(seq, kind, id, chain_hash, content hash) of the municipality's linked rows in seq order, streamed: one
+    sorted query per kind (chain_seq has no index; a sort of each table once beats a page query per 1,000
+    rows), read `_PAGE` rows at a time (a server-side cursor on PostgreSQL)."""
+    audits = session.execute(
+        _with_municipality(select(*_AUDIT_COLUMNS, AuditEvent.chain_seq, AuditEvent.chain_hash), AuditEvent.team_id)
+        .where(District.municipality_id == municipality_id, AuditEvent.chain_seq.is_not(None))
+        .order_by(AuditEvent.chain_seq, AuditEvent.id).execution_options(yield_per=_PAGE))
+    entries = session.execute(
+        _with_municipality(select(*_ENTRY_COLUMNS, Entry.chain_seq, Entry.chain_hash, Posting.account_id,
+                                  Posting.amount_cents, Posting.id), Entry.team_id)
+        .join(Posting, Posting.entry_id == Entry.id, isouter=True)
+        .where(District.municipality_id == municipality_id, Entry.chain_seq.is_not(None))
+        .order_by(Entry.chain_seq, Entry.id, Posting.id).execution_options(yield_per=_PAGE))
 
-    def audit_contents(page):
-        return [audit_content_hash(row) for row in page]
+    def audit_rows():
+        for row in audits:
+            yield row[7], AUDIT, row[0], row[8], audit_content_hash(row)
 
-    def entry_contents(page):
-        postings = _postings_of(session, [row[0] for row in page])
-        return [entry_content_hash(row, postings[row[0]]) for row in page]
+    def entry_rows():
+        # one row per posting (or one with no posting), the entry's columns repeated: group them back
+        for _entry_id, group in itertools.groupby(entries, key=lambda row: row[0]):
+            group = list(group)
+            row = group[0]
+            postings = [(p[9], p[10], p[11]) for p in group if p[11] is not None]
+            yield row[7], ENTRY, row[0], row[8], entry_content_hash(row, postings)
 
-    return heapq.merge(pages(AuditEvent, AUDIT, _AUDIT_COLUMNS, audit_contents),
-                       pages(Entry, ENTRY, _ENTRY_COLUMNS, entry_contents), key=lambda row: (row[0], row[1], row[2]))
+    return heapq.merge(audit_rows(), entry_rows(), key=lambda row: (row[0], row[1], row[2]))
 
 
 def _check_chain(session, chain: ChainReport, head: ChainHead | None) -> None:

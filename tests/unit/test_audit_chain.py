@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from models.audit import AuditEvent, record
 from models.audit_chain import ChainHead, record_verification, verify
-from models.db import begin_write, make_engine, make_session
+from models.db import begin_snapshot, begin_write, make_engine, make_session
 from models.ledger import AccountKind, Entry, Posting, account, lock_for_money, post_entry, reverse_entry
 from models.teams import BudgetYear, District
 
@@ -286,9 +286,21 @@ def test_postgresql_lets_a_balanced_entry_through_and_refuses_unbalancing_it_lat
 
 def write_share(database_url, team_ids, number, start, results):
     """One process: transactions that book money (money lock, then the chain head at commit) and ones that only
-    record an event (the chain head alone), alternating, on the teams of one municipality."""
+    record an event (the chain head alone), alternating, on the teams of one municipality; or (number None)
+    verifying the chains meanwhile, which must find nothing wrong in a half-seen commit."""
     errors, engine = [], make_engine(database_url)
     start.wait()
+    if number is None:  # the verifier: `flask --app web verify`'s snapshot, while the others write
+        for _turn in range(6):
+            with make_session(engine) as session:
+                begin_snapshot(session)
+                report = verify(session)
+                session.commit()
+                if not report.ok:
+                    errors.append("\n".join(report.lines()))
+        engine.dispose()
+        results.put(errors)
+        return
     for turn in range(8):
         team_id = team_ids[(number + turn) % len(team_ids)]
         with make_session(engine) as session:
@@ -311,8 +323,9 @@ def test_processes_writing_one_municipality_at_once_leave_a_chain_that_verifies(
     from tests.racing import race
 
     teams = [world["oost"].id, world["west"].id]
-    errors, exit_codes = race(write_share, [(database_url, teams, number) for number in range(4)])
-    assert errors == [] and exit_codes == [0] * 4
+    shares = [(database_url, teams, number) for number in range(4)] + [(database_url, teams, None)]
+    errors, exit_codes = race(write_share, shares)
+    assert errors == [] and exit_codes == [0] * 5
     session.expire_all()
     report = verify(session)
     assert report.ok, report.lines()
