@@ -52,7 +52,8 @@ TAMPERING = {
     "audit detail edited": ("UPDATE auditevent SET detail = '{}' WHERE id = :id", _second_audit_event,
                             "audit {}: hash at chain place"),
     "entry memo edited": ("UPDATE entry SET memo = 'Anders' WHERE id = :id", _only_entry, "entry {}: hash at chain"),
-    "audit event deleted": ("DELETE FROM auditevent WHERE id = :id", _second_audit_event, "chain -: place 3 is missing"),
+    "audit event deleted": ("DELETE FROM auditevent WHERE id = :id", _second_audit_event,
+                            "chain -: place 3 is missing"),
     "posting deleted": ("DELETE FROM posting WHERE id = (SELECT MIN(id) FROM posting WHERE entry_id = :id)",
                         _only_entry, "entry {}: 1 posting(s), fewer than two"),
     "audit event inserted": ("INSERT INTO auditevent (team_id, action, detail, created_at) "

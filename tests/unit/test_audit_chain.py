@@ -13,7 +13,7 @@ from models.audit import AuditEvent, record
 from models.audit_chain import ChainHead, record_verification, verify
 from models.db import begin_snapshot, begin_write, make_engine, make_session
 from models.ledger import AccountKind, Entry, Posting, account, lock_for_money, post_entry, reverse_entry
-from models.teams import BudgetYear, District
+from models.teams import BudgetYear, District, Municipality, Team
 
 
 def _year_id(session, team):
@@ -47,7 +47,6 @@ def world(session, make_team):
 
 
 def _municipality(session, team):
-    from models.teams import Municipality
     return session.get(Municipality, session.get(District, team.district_id).municipality_id)
 
 
@@ -308,7 +307,6 @@ def write_share(database_url, team_ids, number, start, results):
                 begin_write(session)
                 if turn % 2:
                     lock_for_money(session, team_id)
-                    from models.teams import Team
                     _move(session, session.get(Team, team_id), 10 + number, memo=f"Race {number}")
                 record(session, team_id=team_id, action="comment", process=number, turn=turn)
                 session.commit()
