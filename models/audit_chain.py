@@ -6,7 +6,8 @@ Invariants:
   `chain_hash` is the hash of the chain up to and including the row. ChainHead holds the newest seq and
   hash, so deleting the newest rows shows as well as deleting one in the middle.
 - Rows are linked when their transaction commits, in that transaction (`_link_on_commit`, a listener on
-  every SQLAlchemy session): nobody calls anything, and no row is committed unlinked. A row written
+  every SQLAlchemy session; not when a savepoint is released): nobody calls anything, and no row is
+  committed unlinked. A row written
   around the ORM (raw SQL) stays unlinked, and `verify` reports it.
 - On PostgreSQL the ChainHead row is locked (FOR UPDATE) at commit, as the last lock the transaction
   takes, so chains grow in commit order without deadlocking with the money lock (models.ledger
@@ -144,6 +145,8 @@ def _forget_new_rows(session, transaction):
 @event.listens_for(OrmSession, "before_commit")
 def _link_on_commit(session):
     """Give this transaction's new audit events and entries their place in their municipality's chain."""
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction goes on, and the chain head must be its last lock
     if not session.info.get(_PENDING) and not any(isinstance(row, (AuditEvent, Entry)) for row in session.new):
         return
     session.flush()

@@ -186,7 +186,7 @@ def test_the_outcome_is_recorded_on_the_chain_heads(session, world):
     assert [(head.last_verified_ok, head.last_verified_at is not None) for head in heads] == [(True, True)] * 2
 
 
-def test_rows_of_a_rolled_back_savepoint_are_not_linked_and_the_rest_are(session, world, database_url):
+def test_rows_of_savepoints_are_linked_at_commit_unless_rolled_back(session, world, database_url):
     oost = world["oost"]
     engine = make_engine(database_url)  # SQLite savepoints need the app's transaction handling (models/db.py)
     with make_session(engine) as own:
@@ -196,11 +196,15 @@ def test_rows_of_a_rolled_back_savepoint_are_not_linked_and_the_rest_are(session
             record(own, team_id=oost.id, action="comment")
             own.flush()
             raise RuntimeError("undo")
+        with own.begin_nested():  # released: its row is linked at the commit, not before
+            kept = record(own, team_id=oost.id, action="comment")
+        assert kept.chain_seq is None
         own.commit()
+        assert kept.chain_seq == 13
     engine.dispose()
     report = verify(session)
     assert report.ok, report.lines()
-    assert report.chains[0].audit_events == 7
+    assert report.chains[0].audit_events == 8
 
 
 def test_a_new_municipality_gets_its_chain_head_at_its_first_commit(session, make_team):
