@@ -14,15 +14,18 @@ Vote plan (the vote POST must be legal and must never decide, with the default q
 open request gets exactly two approvers and two rejecters from the voting members, and only those
 members vote on it, always with the same choice, so each POST is a vote change and no quorum forms.
 """
+import importlib.util
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import func, text
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 import models  # noqa: F401  (registers every table)
+import models.migrations
 from models.audit import AuditEvent
 from models.clock import utcnow
 from models.db import make_engine as make_app_engine, make_session
@@ -333,7 +336,22 @@ def _history(engine, teams, shares, budget_year, categories, secret, rng) -> lis
             for table in ("spendrequest", "entry"):
                 connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                         f"(SELECT MAX(id) FROM {table}))"))
+        # the running totals post_entry keeps (models.ledger), for the postings inserted around it
+        connection.execute(text("UPDATE account SET balance_cents = (SELECT COALESCE(SUM(amount_cents), 0) "
+                                "FROM posting WHERE posting.account_id = account.id)"))
+        # rows inserted around the ORM are not linked at commit: link them as the migration links old rows,
+        # so `flask --app web verify` on a bench database finds a whole chain
+        _chain_backfill()(connection)
     return totals
+
+
+def _chain_backfill():
+    """The hash chain's backfill of migration 0013 (its file name is no module name)."""
+    path = Path(models.migrations.__file__).parent / "versions" / "0013_chain_backfill_and_balanced_trigger.py"
+    spec = importlib.util.spec_from_file_location("chain_backfill_0013", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.backfill
 
 
 def _post(session, team, membership, category, cents, reference, secret, rng):
