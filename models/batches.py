@@ -185,4 +185,8 @@ def execute_batch(session: Session, batch: LoadBatch, *, actor_id: int) -> None:
             mark_loaded(session, session.get(Card, line.card_id), line.amount_cents, actor_id=actor_id)
         line.entry_id = entry.id
         session.add(line)
+    session.flush()
+    # a statement imported before the coordinator marked the batch executed now finds its transfers
+    from models.reconciliation import rematch_unmatched
+    rematch_unmatched(session, batch.municipality_id)
     session.refresh(batch)
