@@ -20,4 +20,7 @@ from models.loans import Repayment  # noqa: F401
 from models.bank_statements import BankLine, BankStatement  # noqa: F401
 from models.reconciliation import BankFlag, MerchantRule  # noqa: F401
 from models.audit_chain import ChainHead  # noqa: F401
+from models.outcome_reviews import OutcomeReview  # noqa: F401
+from models.tips import ExpertQuestion, ExpertTopic, Tip, TipCategory  # noqa: F401
+from models.avoided_costs import AvoidedCostScenario, RequestScenario  # noqa: F401
 from models import batches, cards, handover  # noqa: F401,E402  (Card, CardHandover, LoadBatch, BatchLine)

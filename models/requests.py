@@ -107,6 +107,10 @@ class SpendRequest(SQLModel, table=True):
     cost_category_id: int | None = Field(default=None, foreign_key="costcategory.id")
     situation: str = Field(default="", sa_type=Text)
     prevents: str = Field(default="", sa_type=Text)
+    #: the value triangle's other two sides (models/avoided_costs.py): is it allowed (legitimiteit), and what
+    #: the household does itself (betrokkenheid); `prevents` is its third (rendement)
+    legitimacy: str = Field(default="", sa_type=Text)
+    own_contribution: str = Field(default="", sa_type=Text)
     #: other provisions the worker already checked: names of the municipality's provisions as they were then
     #: (models.catalogue), kept as written even when a provision is renamed or archived later
     alternatives_checked: list = Field(default_factory=list, sa_type=JSON)
