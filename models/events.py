@@ -53,6 +53,15 @@ class BankQuestion:
     requester_id: int
 
 
+@dataclass(frozen=True)
+class ReviewAsked:
+    """The requester is asked how a grant went, 30 days on (models.outcome_reviews)."""
+
+    kind: ClassVar[str] = "review"
+    request_id: int
+    requester_id: int
+
+
 def record_outcome(session, outcome) -> None:
     """Keep `outcome` on the session until the transaction ends: a commit hands it on, a rollback drops it."""
     session.info.setdefault(PENDING, []).append(outcome)

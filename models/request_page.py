@@ -2,10 +2,10 @@
 
 `request_page` gathers everything templates/requests/detail.html and its parts show of one posted request
 for one member: status, votes, stop, discussion, timeline, budget effect, for a granted request the card,
-the receipts and the bank lines matched to it, and for a granted loan what was lent, repaid and is
-outstanding. The page and its partials get it explicitly (`RequestPage.context()`); no template asks the
-database on its own. The card part is also polled alone (web/cards.py), so `card_panel` stands apart.
-Reads only: nothing here writes.
+the receipts and the bank lines matched to it, for its requester the outcome review, and for a granted loan
+what was lent, repaid and is outstanding. The page and its partials get it explicitly (`RequestPage.context()`);
+no template asks the database on its own. The card part is also polled alone (web/cards.py), so `card_panel`
+stands apart. Reads only: nothing here writes.
 """
 from dataclasses import dataclass, field, fields
 
@@ -16,6 +16,7 @@ from models.cards import NAMED_STATES, STATE_LABELS, card_choice, cards_of_reque
 from models.inbox import balances
 from models.loans import LoanPosition, is_loan, loan_position
 from models.members import Member, Membership
+from models.outcome_reviews import review_of
 from models.receipts import ReceiptPanel, receipt_panel
 from models.reconciliation import bank_lines_of_request
 from models.requests import RequestStatus, SpendRequest, comments_of
@@ -77,6 +78,7 @@ class RequestPage:
     receipt_panel: ReceiptPanel | None  # a granted request only
     loan: LoanPosition | None = None  # a granted loan only
     bank_lines: list = field(default_factory=list)  # a granted request only: what the bank showed of it
+    review: object = None  # the requester only: the outcome review of their granted request (models.outcome_reviews)
 
     def context(self) -> dict:
         """The page as template variables."""
@@ -103,4 +105,5 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
         card_panel=card_panel(session, spend_request, member_id, version) if granted else None,
         receipt_panel=receipt_panel(session, spend_request, member_id) if granted else None,
         loan=loan_position(session, spend_request) if is_loan(spend_request) else None,
-        bank_lines=bank_lines_of_request(session, spend_request.id) if granted else [])
+        bank_lines=bank_lines_of_request(session, spend_request.id) if granted else [],
+        review=review_of(session, spend_request.id) if granted and spend_request.requester_id == member_id else None)

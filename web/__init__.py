@@ -66,4 +66,5 @@ def create_app(test_config=None):
     app.register_blueprint(catalogue.bp)  # /beheer/kostensoorten, /beheer/voorzieningen
     from web import bank; app.register_blueprint(bank.bp)  # /beheer/bank
     from web import reconciliation; app.register_blueprint(reconciliation.bp)  # /beheer/bank/controle, …/winkels
+    from web import outcome_reviews; app.register_blueprint(outcome_reviews.bp)  # /teams/<team_id>/terugblik, …
     return app

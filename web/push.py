@@ -5,7 +5,8 @@ URL table (signed in; a subscription is only ever the member's own):
   POST /meldingen/aanmelden    store this device's PushSubscription (JSON from PushManager.subscribe)
   POST /meldingen/afmelden     forget this device ({"endpoint": …})
 
-Command: `flask --app web send-reminders` reminds members of requests waiting for their vote (cron).
+Command: `flask --app web send-reminders` reminds members of requests waiting for their vote, and asks
+requesters how a grant went 30 days on (models.outcome_reviews; cron).
 
 The module's parts: web/push_keys.py (the VAPID key file), web/push_sender.py (the thread pool that
 sends), web/push_texts.py (who is told what), web/push_network.py (connections to public addresses only).
@@ -25,7 +26,9 @@ from flask.cli import with_appcontext
 from flask_login import current_user
 
 from models.db import begin_write
+from models.clock import utcnow
 from models.events import take_committed
+from models.outcome_reviews import ask_due_reviews
 from models.subscriptions import DEFAULT_PUSH_HOSTS, push_hosts, remind_waiting_voters, subscribe, unsubscribe
 from web.access import signed_in_member
 from web.bounds import json_object
@@ -98,15 +101,20 @@ def remove():
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders_command():
-    """Remind members of open requests still waiting for their vote (each member and request once)."""
+    """Remind members of open requests still waiting for their vote (each member and request once), and ask
+    about grants 30 days old (each once)."""
     failed_teams = {}
     begin_write(db())  # cron runs it beside the app: on SQLite it writes under the write lock from the start
     count = remind_waiting_voters(db(), failed_teams=failed_teams)
+    db().commit()
+    begin_write(db())
+    reviews = len(ask_due_reviews(db(), utcnow()))  # outcome reviews: 30 days after a grant
     db().commit()
     sender = current_app.extensions["push"]
     sender.submit(take_committed(db()))
     sender.wait(timeout=60)
     click.echo(f"{count} reminder(s) sent.")
+    click.echo(f"{reviews} outcome review(s) asked.")
     for team_id, error in sorted(failed_teams.items()):  # ids only: the log holds no names
         log.error("send-reminders: the reminders of team %s failed (%s)", team_id, error)
         click.echo(f"The reminders of team {team_id} failed ({error}); the other teams were reminded.", err=True)

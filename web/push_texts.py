@@ -1,8 +1,9 @@
 """Who hears of a committed outcome, and what the push message says to each device.
 
 Invariants:
-- A new request is told to every active member of its team but the requester; a decision, and a
-  coordinator's question about the bank (models.bank_review), to the requester; a reminder to the members
+- A new request is told to every active member of its team but the requester; a decision, a
+  coordinator's question about the bank (models.bank_review) and the question how a grant went
+  (models.outcome_reviews), to the requester; a reminder to the members
   the reminder was recorded for (models.subscriptions). Nobody else, and nothing when there is no one to tell.
 - A message names the team, the amount and the cost category and links to the request; never the
   situation, a household or anyone's name. It is written in the language the device subscribed in.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 
-from models.events import BankQuestion, RemindersDue, RequestDecided, RequestPosted
+from models.events import BankQuestion, RemindersDue, RequestDecided, RequestPosted, ReviewAsked
 from models.members import colleagues_of
 from models.requests import RequestStatus, SpendRequest
 from models.subscriptions import subscriptions_of
@@ -30,6 +31,7 @@ class NoticeKind:
     REMINDER = RemindersDue.kind     # a request still waiting for my vote
     DECIDED = RequestDecided.kind    # the decision on my own request
     BANK_QUESTION = BankQuestion.kind  # the coordinator asks about what the bank showed for my request
+    REVIEW = ReviewAsked.kind        # 30 days after a grant: how did it go?
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def notices(session, outcomes) -> list[Notice]:
     for outcome in outcomes:
         if isinstance(outcome, RequestPosted):
             member_ids = colleagues_of(session, outcome.team_id, outcome.requester_id)
-        elif isinstance(outcome, (RequestDecided, BankQuestion)):
+        elif isinstance(outcome, (RequestDecided, BankQuestion, ReviewAsked)):
             member_ids = [outcome.requester_id]
         elif isinstance(outcome, RemindersDue):
             member_ids = outcome.member_ids
@@ -94,6 +96,11 @@ def _text(kind, spend_request, team, category):
         return (_("Een vraag over de bank bij je aanvraag"),
                 _("%(team)s: de coördinator heeft een vraag over je aanvraag voor %(category)s. Tik om te lezen.",
                   team=team.name, category=what))
+    if kind == NoticeKind.REVIEW:
+        return (_("Hoe ging het met %(amount)s voor %(category)s?",
+                  amount=format_cents(spend_request.granted_amount_cents or spend_request.amount_cents), category=what),
+                _("%(team)s: vertel hoe het ging en wat het team ervan kan leren. Tik om terug te blikken.",
+                  team=team.name))
     titles = {RequestStatus.GRANTED: _("Je aanvraag is toegekend"), RequestStatus.REJECTED: _("Je aanvraag is afgewezen"),
               RequestStatus.SOLVED: _("Je aanvraag is opgelost met een andere voorziening"),
               RequestStatus.EXPIRED: _("Je aanvraag is verlopen"),

@@ -12,6 +12,7 @@ from models.decisions import expire_overdue, has_overdue_requests
 from models.inbox import team_overview
 from models.loans import overdue_loans
 from models.members import ROLE_LABELS, composition_warnings
+from models.outcome_reviews import waiting_reviews
 from models.receipts import count_missing_receipts
 from models.requests import may_request
 from models.teams import District
@@ -62,6 +63,7 @@ def home():
                                      may_request=may_request(g.membership),
                                      missing_receipts_mine=count_missing_receipts(db(), g.team.id, g.membership.member_id),
                                      overdue_loans=overdue_loans(db(), g.team),
+                                     waiting_reviews=waiting_reviews(db(), g.team.id, g.membership.member_id),
                                      composition=composition_warnings(db(), g.team), **overview), version)
 
 

@@ -119,6 +119,8 @@ WRITING_ENDPOINTS = {
     # loans
     "loans.agree": ("worker", "form", ["repayment_amount", "repayment_due_on"]),
     "loans.repay": ("worker", "form", ["repaid_amount", "received_on"]),
+    # outcome reviews
+    "outcome_reviews.answer": ("worker", "form", ["outcome", "lesson"]),
     # exports
     # bank statements
     "bank.upload": ("coordinator", "form", ["statement"]),
@@ -202,7 +204,17 @@ def world(session, make_team, make_member):
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
                         "grants.cancel": spent.id,
-                        "loans.agree": loan.id, "loans.repay": loan.id}}  # loans
+                        "loans.agree": loan.id, "loans.repay": loan.id,  # loans
+                        "outcome_reviews.answer": _asked(session, spent)}}
+
+
+def _asked(session, spend_request):
+    """The outcome review of `spend_request`, asked (its id is the request's, for the URL)."""
+    from models.outcome_reviews import OutcomeReview
+
+    session.add(OutcomeReview(request_id=spend_request.id, team_id=spend_request.team_id, asked_at=utcnow()))
+    session.commit()
+    return spend_request.id
 
 
 def _catalogue_ids(session, team):
