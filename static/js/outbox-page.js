@@ -181,7 +181,9 @@
 
   // "Stem: € 75,00 · Boodschappen" in the page's language (items from before subjects were kept have a title).
   function titleOf(item) {
-    var t = texts(), kind = { request: t.kindRequest, vote: t.kindVote, receipt: t.kindReceipt, loan: t.kindLoan }[item.kind] || t.kindComment;
+    var t = texts(), kinds = { request: t.kindRequest, vote: t.kindVote, receipt: t.kindReceipt, loan: t.kindLoan,
+                               review: t.kindReview };
+    var kind = kinds[item.kind] || t.kindComment;
     if (!item.subject) return item.title || kind;
     return (t.titleOf || "{kind}: {subject}").replace("{kind}", kind).replace("{subject}", item.subject);
   }

@@ -41,6 +41,10 @@ def test_a_worker_answers_the_outcome_review(lang, clock, signed_in_phone, serve
     expect(page.locator("#lesson-error")).to_be_visible()
     assert_accessible(page, lang, "a lesson refused beside its field")
     assert review_of(session, granted.id).answered_at is None
+    page.goto("/uitbak")  # the refused answer waits there, named as a review
+    expect(page.locator("[data-item-title]")).to_contain_text("Terugblik" if lang == "nl" else "Review")
+    page.go_back()
+    expect(page.locator("#review form")).to_be_visible()
 
     page.locator("#lesson").fill("Eerst het wijkteam bellen, dan pas geld.")
     page.locator("#review form button").click()

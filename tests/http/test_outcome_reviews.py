@@ -1,6 +1,7 @@
 """Outcome reviews over HTTP: the form on the requester's request page, the answer (plain, htmx-free form and
 through the outbox, once), refusals beside their field, 403/404 for others, the notice on the team's home and
 the team's page with its regret rate and lessons (no names)."""
+import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -11,8 +12,15 @@ from models.clock import utcnow
 from models.outcome_reviews import OutcomeReview, ask_due_reviews, review_of
 from models.outbox import ClientOperation
 from tests.card_world import granted_request
+from tests.http.test_push import STUB_CONFIG, Device, PushServiceStub, sent
 
 GRANTED_AT = datetime(datetime.now(timezone.utc).year, 1, 5, 10, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def app(make_app):
+    """The app, allowed to push to a stub on loopback (tests/http/test_push.py)."""
+    return make_app(**STUB_CONFIG, PUSH_TIMEOUT_SECONDS=3)
 
 
 @pytest.fixture
@@ -124,3 +132,26 @@ def test_the_reminder_command_asks_due_reviews(app, session, world, clock):
     session.commit()
     assert "1 outcome review(s) asked." in app.test_cli_runner().invoke(args=["send-reminders"]).output
     assert utcnow() > GRANTED_AT
+
+
+def test_the_requester_is_pushed_once_naming_team_amount_and_category(app, client, session, world, login_as, clock):
+    clock(GRANTED_AT + timedelta(days=31))
+    stub = PushServiceStub()
+    try:
+        devices = {name: Device(stub, name) for name in ("worker", "voter")}
+        for name, device in devices.items():
+            login_as(world[name])
+            assert client.post("/meldingen/aanmelden", json=device.json).status_code == 200
+        sent(app)
+        session.delete(review_of(session, world["second"].id))
+        session.commit()
+        assert "1 outcome review(s) asked." in app.test_cli_runner().invoke(args=["send-reminders"]).output
+        assert [message["path"] for message in stub.received] == ["/push/worker"]  # the requester only
+        payload = devices["worker"].decrypt(stub.received[0])
+        assert payload["title"] == "Hoe ging het met €\xa025,00 voor boodschappen en leefgeld?"
+        assert payload["body"].startswith("Team Terug:") and "Wim" not in json.dumps(payload)
+        assert payload["url"] == _page(world, world["second"])
+        assert "0 outcome review(s) asked." in app.test_cli_runner().invoke(args=["send-reminders"]).output
+        assert len(stub.received) == 1
+    finally:
+        stub.close()
