@@ -4,7 +4,7 @@ Invariants:
 - A granted request (status granted, not cancelled) is asked about once, when 30 Dutch days have passed
   since the Dutch date of its grant (`ask_due_reviews`, run by `flask --app web send-reminders`): one
   OutcomeReview per request (unique), its asking audited on the request's timeline, and a push to the
-  requester (`ReviewAsked`) only when that commits. Grants older than ASK_UNTIL_DAYS are not asked any more,
+  requester (`ReviewAsked`) only when that commits; two runs at once ask each request once. Grants older than ASK_UNTIL_DAYS are not asked any more,
   so a first run (or a cron that was down) does not ask about a whole history at once.
 - A requester who left the team before the review was due is not pushed (the review waits for them if they
   come back); only the requester answers, once, while an active member of the team: nobody else knows how
@@ -19,6 +19,7 @@ from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Text, and_, case
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, func, select
 
 from models.audit import EVENT_LABELS, record
@@ -80,12 +81,16 @@ def ask_due_reviews(session: Session, now: datetime) -> list[OutcomeReview]:
     asked = []
     for spend_request in due:
         review = OutcomeReview(request_id=spend_request.id, team_id=spend_request.team_id, asked_at=now)
-        session.add(review)
+        try:
+            with session.begin_nested():
+                session.add(review)
+                session.flush()
+        except IntegrityError:  # a run at the same time asked it first (PostgreSQL: its unique request_id)
+            continue
         record(session, team_id=spend_request.team_id, request_id=spend_request.id, action="review_asked")
         if active_membership(session, spend_request.requester_id, spend_request.team_id):
             record_outcome(session, ReviewAsked(spend_request.id, spend_request.requester_id))
         asked.append(review)
-    session.flush()
     return asked
 
 

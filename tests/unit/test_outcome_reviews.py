@@ -13,7 +13,9 @@ from models.outcome_reviews import (OutcomeReview, answer_review, ask_due_review
                                     team_regret, waiting_reviews)
 from models.rules import RuleViolation
 from models.teams import Municipality, District
+from models.db import begin_write, make_engine, make_session
 from tests.card_world import granted_request
+from tests.racing import race
 
 #: 23:30 UTC on 2 March is 00:30 on 3 March in the Netherlands: the grant's Dutch date is 3 March
 GRANTED_AT = datetime(datetime.now(timezone.utc).year, 3, 2, 23, 30, tzinfo=timezone.utc)
@@ -139,3 +141,27 @@ def test_the_regret_rate_is_per_team(clock, session, world, make_team, make_memb
     assert len(lessons) == 3 and all(lesson.text.startswith("Les ") for lesson in lessons)
     assert not any(hasattr(lesson, name) for lesson in lessons for name in ("member_id", "answered_by_id", "author"))
     assert team_lessons(session, other.id, 10) == []  # an empty lesson is no lesson
+
+
+def ask_share(database_url, moment, start, results):
+    """One process: ask the due reviews as send-reminders does (write lock first), and commit."""
+    errors, engine = [], make_engine(database_url)
+    start.wait()
+    with make_session(engine) as session:
+        try:
+            begin_write(session)
+            errors.append(len(ask_due_reviews(session, moment)))
+            session.commit()
+        except Exception as error:  # noqa: BLE001 -- a deadlock or a busy database counts as a failure
+            session.rollback()
+            errors.append(repr(error))
+    engine.dispose()
+    results.put(errors)
+
+
+def test_two_runs_at_once_ask_once(session, world, database_url):
+    session.close()
+    answers, exit_codes = race(ask_share, [(database_url, GRANTED_AT + timedelta(days=31))] * 2)
+    assert sorted(answers) == [0, 1] and exit_codes == [0, 0]
+    assert len(session.exec(select(OutcomeReview)).all()) == 1
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "review_asked")).all()) == 1
