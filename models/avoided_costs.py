@@ -1,12 +1,51 @@
 """The value triangle and avoided costs (issue 13 §4): escalation scenarios per municipality with a reference
 cost and its source, and the scenarios a request prevents with their likelihood.
 
-(Tables only so far; the verbs follow.)
+A request argues its case on three sides (the *waardendriehoek*): is it allowed (`SpendRequest.legitimacy`,
+the income consultant's domain), what does the household do itself (`own_contribution`), and what does it
+prevent (`prevents`, and here the scenarios it prevents with a likelihood: *rendement*).
+
+Invariants:
+- A scenario belongs to one municipality; its Dutch name is unique there (archived ones included), both
+  names are one line of at most 100 characters, its source one line of at most 300, and its reference cost
+  is at least 1 cent. Nothing is deleted: a scenario is archived and can be brought back.
+- A request picks scenarios of its own team's municipality only, each once, with a likelihood of 1 up to
+  100 percent. A newly picked scenario must be active; one already picked on the request stays (archived
+  later) until the worker drops it.
+- The expected avoided cost of a request is Σ reference cost × likelihood / 100 over its scenarios, each
+  term rounded to whole cents (half a cent up), so the page's lines add up to its total. It uses the
+  catalogue's reference cost as it is now, so a corrected figure corrects every report.
+- Totals per team and district count granted requests only (a request granted and then cancelled no
+  longer counts), of one budget year.
 """
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.bounds import parse_id
+from models.catalogue import _one_line, _unique
+from models.clock import utcnow
+from models.money import parse_amount
+from models.requests import RequestStatus, SpendRequest
+from models.rules import RuleViolation
+from models.teams import BudgetYear, District, Team
+
+NAME_MAX = 100
+SOURCE_MAX = 300
+#: the likelihoods the request form offers (any whole percentage 1..100 is accepted)
+LIKELIHOODS = (10, 25, 50, 75, 100)
+#: the demo's example figures (models/seed.py): round numbers to show how it works, not real costs
+EXAMPLE_SOURCE = "voorbeeld, geen echte bron"
+EXAMPLE_SCENARIOS = [
+    ("Huisuitzetting", "Eviction", 1_000_000),
+    ("Afsluiting van energie", "Energy disconnection", 150_000),
+    ("Uithuisplaatsing van een kind", "Child placed out of home", 5_000_000),
+    ("Incassotraject en beslaglegging", "Debt collection and seizure", 200_000),
+]
 
 
 class AvoidedCostScenario(SQLModel, table=True):
@@ -35,3 +74,211 @@ class RequestScenario(SQLModel, table=True):
     request_id: int = Field(foreign_key="spendrequest.id", index=True)
     scenario_id: int = Field(foreign_key="avoidedcostscenario.id")
     likelihood_percent: int
+
+
+# --- the catalogue ---
+
+@dataclass
+class ScenarioInput:
+    """What an administrator typed for a scenario, before any checking."""
+    name_nl: str = ""
+    name_en: str = ""
+    reference_cost: str = ""
+    source: str = ""
+    is_example: bool = False
+
+
+def scenarios_of(session: Session, municipality_id: int, *, active_only: bool = False) -> list[AvoidedCostScenario]:
+    """The municipality's scenarios in their order (active ones first when archived ones are included)."""
+    query = select(AvoidedCostScenario).where(AvoidedCostScenario.municipality_id == municipality_id)
+    if active_only:
+        query = query.where(AvoidedCostScenario.archived_at.is_(None))
+    return list(session.exec(query.order_by(AvoidedCostScenario.archived_at.is_not(None),
+                                            AvoidedCostScenario.position, AvoidedCostScenario.id)))
+
+
+def _checked(session: Session, municipality_id: int, data: ScenarioInput, scenario: AvoidedCostScenario | None):
+    name_nl = _one_line(data.name_nl, "name_nl", NAME_MAX, required=True)
+    name_en = _one_line(data.name_en, "name_en", NAME_MAX, required=False) or name_nl
+    others = [s for s in scenarios_of(session, municipality_id) if scenario is None or s.id != scenario.id]
+    _unique(name_nl, [s.name_nl for s in others], "name_nl")
+    cost = parse_amount(data.reference_cost, field="reference_cost")
+    source = _one_line(data.source, "source", SOURCE_MAX, required=False)
+    return name_nl, name_en, cost, source, others
+
+
+def add_scenario(session: Session, municipality_id: int, data: ScenarioInput) -> AvoidedCostScenario:
+    """A new, active scenario at the end of the list."""
+    name_nl, name_en, cost, source, others = _checked(session, municipality_id, data, None)
+    scenario = AvoidedCostScenario(municipality_id=municipality_id, name_nl=name_nl, name_en=name_en,
+                                   reference_cost_cents=cost, source=source, is_example=bool(data.is_example),
+                                   position=max((s.position for s in others), default=-1) + 1)
+    session.add(scenario)
+    session.flush()
+    return scenario
+
+
+def edit_scenario(session: Session, scenario: AvoidedCostScenario, data: ScenarioInput) -> None:
+    """Save a scenario's names, cost, source and example flag; every request's expected cost follows."""
+    name_nl, name_en, cost, source, _others = _checked(session, scenario.municipality_id, data, scenario)
+    scenario.name_nl, scenario.name_en, scenario.reference_cost_cents = name_nl, name_en, cost
+    scenario.source, scenario.is_example = source, bool(data.is_example)
+    session.add(scenario)
+
+
+def set_scenario_active(session: Session, scenario: AvoidedCostScenario, active: bool) -> None:
+    """Archive a scenario (no longer offered; requests that picked it keep it) or bring it back."""
+    scenario.archived_at = None if active else (scenario.archived_at or utcnow())
+    session.add(scenario)
+
+
+def move_scenario(session: Session, scenario: AvoidedCostScenario, by: int) -> None:
+    """Move a scenario one place up (-1) or down (1) among the municipality's scenarios (renumbered 0, 1 …)."""
+    ordered = scenarios_of(session, scenario.municipality_id)
+    index = next(i for i, s in enumerate(ordered) if s.id == scenario.id)
+    target = max(0, min(len(ordered) - 1, index + by))
+    ordered.insert(target, ordered.pop(index))
+    for position, each in enumerate(ordered):
+        each.position = position
+        session.add(each)
+
+
+def add_example_scenarios(session: Session, municipality_id: int) -> list[AvoidedCostScenario]:
+    """The demo's example scenarios, marked as examples with no real source (models/seed.py)."""
+    return [add_scenario(session, municipality_id, ScenarioInput(name_nl, name_en, str(cents // 100), EXAMPLE_SOURCE,
+                                                                 is_example=True))
+            for name_nl, name_en, cents in EXAMPLE_SCENARIOS]
+
+
+# --- a request's scenarios ---
+
+@dataclass
+class PickedScenario:
+    """A scenario a request prevents, its likelihood, and its share of the expected avoided cost."""
+    scenario: AvoidedCostScenario
+    likelihood_percent: int
+
+    @property
+    def weighted_cents(self) -> int:
+        return round_cents(self.scenario.reference_cost_cents * self.likelihood_percent)
+
+
+def round_cents(cent_percents: int) -> int:
+    """Cents × percent back to whole cents, half a cent up (integers only: no float rounding)."""
+    return (cent_percents + 50) // 100
+
+
+def expected_avoided_cents(picked: list[PickedScenario]) -> int:
+    """Σ reference cost × likelihood / 100, each term rounded to whole cents."""
+    return sum(p.weighted_cents for p in picked)
+
+
+def scenarios_of_request(session: Session, request_id: int) -> list[PickedScenario]:
+    """The scenarios a request prevents, in the catalogue's order (one query)."""
+    rows = session.exec(select(AvoidedCostScenario, RequestScenario.likelihood_percent)
+                        .join(RequestScenario, RequestScenario.scenario_id == AvoidedCostScenario.id)
+                        .where(RequestScenario.request_id == request_id)
+                        .order_by(AvoidedCostScenario.position, AvoidedCostScenario.id)).all()
+    return [PickedScenario(scenario, likelihood) for scenario, likelihood in rows]
+
+
+def offered_scenarios(session: Session, team: Team, request: SpendRequest | None) -> list[AvoidedCostScenario]:
+    """What the request form offers: the active scenarios of the team's municipality, and any archived one
+    this draft picked before (it stays until dropped)."""
+    municipality_id = session.get(District, team.district_id).municipality_id
+    picked = {p.scenario.id for p in scenarios_of_request(session, request.id)} if request and request.id else set()
+    return [s for s in scenarios_of(session, municipality_id) if s.archived_at is None or s.id in picked]
+
+
+def picks_of_request(session: Session, request_id: int) -> dict[str, str]:
+    """A draft's picks as the request form shows them: scenario id → likelihood, both as text."""
+    return {str(p.scenario.id): str(p.likelihood_percent) for p in scenarios_of_request(session, request_id)}
+
+
+def choose_scenarios(session: Session, request: SpendRequest, municipality_id: int, picks: dict) -> None:
+    """Store the scenarios a draft prevents: `picks` maps a scenario id to a likelihood in percent (text as
+    typed; empty or "0" drops it). Another municipality's scenario, a new pick of an archived one, or a
+    likelihood outside 1..100 is refused."""
+    if request.status != RequestStatus.DRAFT:
+        raise RuleViolation(_l("Dat kan niet meer bij deze aanvraag."))
+    stored = {row.scenario_id: row for row in session.exec(
+        select(RequestScenario).where(RequestScenario.request_id == request.id))}
+    wanted: dict[int, int] = {}
+    for raw_id, raw_likelihood in picks.items():
+        scenario = session.get(AvoidedCostScenario, parse_id(raw_id) or 0)
+        if scenario is None or scenario.municipality_id != municipality_id or (
+                scenario.archived_at is not None and scenario.id not in stored):
+            raise RuleViolation(_l("Kies een scenario uit de lijst."), field="scenarios")
+        text = str(raw_likelihood or "").strip().rstrip("%").strip()
+        if text in ("", "0"):
+            continue
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+        if not re.fullmatch(r"[0-9]{1,3}", text) or not 1 <= int(text) <= 100:
+            raise RuleViolation(_l("Kies een kans van 1 tot en met 100 procent."), field="scenarios")
+        wanted[scenario.id] = int(text)
+    for scenario_id, row in stored.items():
+        if scenario_id not in wanted:
+            session.delete(row)
+        elif row.likelihood_percent != wanted[scenario_id]:
+            row.likelihood_percent = wanted[scenario_id]
+            session.add(row)
+    for scenario_id, likelihood in wanted.items():
+        if scenario_id not in stored:
+            session.add(RequestScenario(request_id=request.id, scenario_id=scenario_id, likelihood_percent=likelihood))
+    session.flush()
+
+
+# --- totals ---
+
+@dataclass
+class AvoidedRow:
+    """One team's or district's total: its name, granted requests with scenarios, expected avoided cost and
+    what was granted to those requests."""
+    name: str
+    requests: int = 0
+    avoided_cents: int = 0
+    granted_cents: int = 0
+
+
+@dataclass
+class AvoidedTotals:
+    """The expected avoided costs of a budget year's granted requests, per team and per district."""
+    by_team: list[AvoidedRow]
+    by_district: list[AvoidedRow]
+    total: AvoidedRow
+
+
+def budget_years_of(session: Session, municipality_id: int) -> list[BudgetYear]:
+    """The municipality's budget years, newest first (the totals page's year filter)."""
+    return list(session.exec(select(BudgetYear).where(BudgetYear.municipality_id == municipality_id)
+                             .order_by(BudgetYear.year.desc())))
+
+
+def avoided_cost_totals(session: Session, municipality_id: int, budget_year_id: int | None) -> AvoidedTotals:
+    """Per team and district of the municipality: the granted requests of the budget year that picked at
+    least one scenario, their expected avoided cost (as each request page shows it) and
+    their granted amount. Teams and districts without any are left out (one query)."""
+    rows = session.exec(
+        select(SpendRequest.id, SpendRequest.granted_amount_cents, Team.id, Team.name, District.id, District.name,
+               AvoidedCostScenario.reference_cost_cents, RequestScenario.likelihood_percent)
+        .join(RequestScenario, RequestScenario.request_id == SpendRequest.id)
+        .join(AvoidedCostScenario, AvoidedCostScenario.id == RequestScenario.scenario_id)
+        .join(Team, Team.id == SpendRequest.team_id).join(District, District.id == Team.district_id)
+        .where(District.municipality_id == municipality_id, SpendRequest.status == RequestStatus.GRANTED,
+               SpendRequest.budget_year_id == budget_year_id)).all()
+    per_request: dict[int, list] = {}
+    for request_id, granted, team_id, team_name, district_id, district_name, cost, likelihood in rows:
+        entry = per_request.setdefault(
+            request_id, [granted or 0, (team_id, team_name), (district_id, district_name), 0])
+        entry[3] += round_cents(cost * likelihood)
+    teams: dict[int, AvoidedRow] = {}
+    districts: dict[int, AvoidedRow] = {}
+    total = AvoidedRow(name="")
+    for granted, (team_id, team_name), (district_id, district_name), avoided in per_request.values():
+        for row in (teams.setdefault(team_id, AvoidedRow(team_name)),
+                    districts.setdefault(district_id, AvoidedRow(district_name)), total):
+            row.requests += 1
+            row.avoided_cents += avoided
+            row.granted_cents += granted
+    by_name = lambda row: row.name.casefold()  # noqa: E731
+    return AvoidedTotals(sorted(teams.values(), key=by_name), sorted(districts.values(), key=by_name), total)

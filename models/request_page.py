@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from sqlmodel import Session, select
 
 from models.audit import team_version, timeline
+from models.avoided_costs import scenarios_of_request
 from models.cards import NAMED_STATES, STATE_LABELS, card_choice, cards_of_request, current_card
 from models.inbox import balances
 from models.loans import LoanPosition, is_loan, loan_position
@@ -78,6 +79,7 @@ class RequestPage:
     receipt_panel: ReceiptPanel | None  # a granted request only
     loan: LoanPosition | None = None  # a granted loan only
     bank_lines: list = field(default_factory=list)  # a granted request only: what the bank showed of it
+    scenarios: list = field(default_factory=list)  # the scenarios it prevents (models.avoided_costs)
     review: object = None  # the requester only: the outcome review of their granted request (models.outcome_reviews)
 
     def context(self) -> dict:
@@ -106,4 +108,5 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
         receipt_panel=receipt_panel(session, spend_request, member_id) if granted else None,
         loan=loan_position(session, spend_request) if is_loan(spend_request) else None,
         bank_lines=bank_lines_of_request(session, spend_request.id) if granted else [],
+        scenarios=scenarios_of_request(session, spend_request.id),
         review=review_of(session, spend_request.id) if granted and spend_request.requester_id == member_id else None)

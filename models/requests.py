@@ -170,6 +170,10 @@ class DraftInput:
     cost_category_id: str | int | None = None
     situation: str = ""
     prevents: str = ""
+    legitimacy: str = ""
+    own_contribution: str = ""
+    #: the scenarios it prevents: scenario id -> likelihood in percent, as typed (models/avoided_costs.py)
+    scenarios: dict = field(default_factory=dict)
     alternatives_checked: list = field(default_factory=list)
     alternatives_note: str = ""
     kind: str = RequestKind.GIFT
@@ -217,6 +221,8 @@ def save_draft(session: Session, team: Team, membership: Membership, data: Draft
     request.amount_cents, request.cost_category_id, request.kind = amount_cents, category and category.id, data.kind
     request.situation = _text(data.situation, "situation", TEXT_MAX)
     request.prevents = _text(data.prevents, "prevents", TEXT_MAX)
+    request.legitimacy = _text(data.legitimacy, "legitimacy", TEXT_MAX)
+    request.own_contribution = _text(data.own_contribution, "own_contribution", TEXT_MAX)
     request.alternatives_checked = checked
     request.alternatives_note = _text(data.alternatives_note, "alternatives_note", NOTE_MAX)
     if (data.household_reference or "").strip():
@@ -255,7 +261,7 @@ def post_request(session: Session, request: SpendRequest, team: Team, member_id:
     # checked again here: the cap may have been lowered since the draft was saved
     if request.amount_cents > team.household_cap_cents:
         raise RuleViolation(_l("Het bedrag is hoger dan het maximum per huishouden."), field="amount")
-    for field_name in ("situation", "prevents", "alternatives_note"):
+    for field_name in ("situation", "prevents", "legitimacy", "own_contribution", "alternatives_note"):
         check_no_personal_data(getattr(request, field_name), field=field_name)
     municipality_id = session.get(District, team.district_id).municipality_id
     budget_year = current_budget_year(session, municipality_id, today())

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timezone
 
 from sqlmodel import Session, select
 
+from models.avoided_costs import add_example_scenarios
 from models.clock import today
 
 from models.invites import invite_recovery
@@ -70,6 +71,7 @@ def seed_demo(session: Session) -> bool:
             requester = requester or member
         teams.append((team, requester, budget_cents))
     session.flush()
+    add_example_scenarios(session, municipality.id)  # avoided costs: example figures, marked as such
     _closed_last_year(session, municipality, teams, coordinator)
     return True
 

@@ -24,6 +24,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_login import current_user
 
 from models.audit import team_version
+from models.avoided_costs import LIKELIHOODS, choose_scenarios, offered_scenarios, picks_of_request
 from models.db import begin_write
 from models.decisions import decide
 from models.ledger import lock_for_money
@@ -33,7 +34,7 @@ from models.request_page import category_of
 from models.requests import (
     DraftInput, RequestStatus, add_comment, may_request, post_request,
     save_draft, withdraw_request)
-from models.teams import active_cost_categories
+from models.teams import active_cost_categories, municipality_of_team
 from models.votes import cast_vote, is_voting_member, lift_stop, place_stop
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
@@ -77,7 +78,9 @@ def _render_form(draft_input=None, spend_request=None, status=200, errors=None):
         draft_input = DraftInput(amount=cents_to_input(spend_request.amount_cents),
                                  cost_category_id=spend_request.cost_category_id, situation=spend_request.situation,
                                  prevents=spend_request.prevents, alternatives_checked=spend_request.alternatives_checked,
-                                 alternatives_note=spend_request.alternatives_note, kind=spend_request.kind)
+                                 alternatives_note=spend_request.alternatives_note, kind=spend_request.kind,
+                                 legitimacy=spend_request.legitimacy, own_contribution=spend_request.own_contribution,
+                                 scenarios=picks_of_request(db(), spend_request.id))
     provisions = provisions_for_category(db(), category)
     # names ticked on this draft that are no longer offered (archived, renamed) stay visible until unticked
     kept = [name for name in (spend_request.alternatives_checked if spend_request and category
@@ -85,13 +88,17 @@ def _render_form(draft_input=None, spend_request=None, status=200, errors=None):
             if name not in {p.name for p in provisions}]
     return render_template("requests/form.html", team=g.team, form=draft_input or DraftInput(),
                            spend_request=spend_request, categories=categories, provisions=provisions,
-                           kept_names=kept, errors=errors or {}), status
+                           kept_names=kept, scenarios=offered_scenarios(db(), g.team, spend_request),
+                           likelihoods=LIKELIHOODS, errors=errors or {}), status
 
 
 def _posted_draft():
     form = request.form
     return DraftInput(amount=form.get("amount", ""), cost_category_id=form.get("cost_category_id") or None,
                       situation=form.get("situation", ""), prevents=form.get("prevents", ""),
+                      legitimacy=form.get("legitimacy", ""), own_contribution=form.get("own_contribution", ""),
+                      scenarios={name.removeprefix("scenario_"): value for name, value in form.items()
+                                 if name.startswith("scenario_")},
                       alternatives_checked=form.getlist("alternatives_checked"),
                       alternatives_note=form.get("alternatives_note", ""), kind=form.get("kind", "gift"),
                       household_reference=form.get("household_reference", ""))
@@ -135,8 +142,11 @@ def _save(existing):
     shown = DraftInput(**{**vars(draft_input), "household_reference": ""})  # the reference is never sent back
     g.refusal_view = lambda violation: _render_form(shown, g.get("saved_draft") or existing, 422,
                                                     {violation.field or "form": violation.message})
-    g.saved_draft = saved = save_draft(db(), g.team, g.membership, draft_input, request=existing,
-                                       household_secret=current_app.config["HOUSEHOLD_KEY_SECRET"])
+    saved = save_draft(db(), g.team, g.membership, draft_input, request=existing,
+                       household_secret=current_app.config["HOUSEHOLD_KEY_SECRET"])
+    # before g.saved_draft: a refused pick rolls a new draft back, and the form must not point at it
+    choose_scenarios(db(), saved, municipality_of_team(db(), g.team).id, draft_input.scenarios)
+    g.saved_draft = saved
     if not in_operation():
         db().commit()
     if request.form.get("action") == "post":

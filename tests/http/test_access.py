@@ -19,6 +19,7 @@ from models.batches import LoadBatch
 from models.cards import Card
 from models.teams import BudgetYear, CostCategory, Provision
 from models.reconciliation import BankFlag, MerchantRule
+from models.avoided_costs import AvoidedCostScenario
 
 #: routes that name no object and are open to anyone, or act only on the signed-in member's own data
 PUBLIC_OR_OWN = {
@@ -33,7 +34,7 @@ PUBLIC_OR_OWN = {
 }
 OBJECT_ARGUMENTS = {"team_id", "membership_id", "member_id", "invite_id", "passkey_id", "request_id", "receipt_id",
                     "card_id", "batch_id", "municipality_id", "district_id", "category_id", "provision_id",
-                    "budget_year_id", "flag_id", "rule_id"}
+                    "budget_year_id", "flag_id", "rule_id", "scenario_id"}
 #: blueprints for coordinators (and administrators, in the municipality they chose); a team role gets 403
 COORDINATOR_BLUEPRINTS = (
     "admin.", "card_admin.",
@@ -44,6 +45,7 @@ COORDINATOR_BLUEPRINTS = (
     "bank.",          # bank statements: the upload page
     "reconciliation.",  # bank statements: the queue of flags, merchant rules
     "exports.",       # the accountant's journal
+    "avoided_costs.",  # avoided costs: the scenarios and their totals
 )
 ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]
 #: foundation: an administrator who chose our municipality acts as its coordinator (and reaches every municipality)
@@ -99,7 +101,9 @@ def world(session, make_team, make_member):
     foreign_flag = BankFlag(municipality_id=foreign_coordinator.municipality_id, team_id=theirs.id, reason="unmatched")
     foreign_rule = MerchantRule(municipality_id=foreign_coordinator.municipality_id, category_id=foreign_category.id,
                                 kind="keyword", value="ander")
-    session.add_all([foreign_flag, foreign_rule])
+    foreign_scenario = AvoidedCostScenario(municipality_id=foreign_coordinator.municipality_id, name_nl="Ander",
+                                           name_en="Other", reference_cost_cents=100)
+    session.add_all([foreign_flag, foreign_rule, foreign_scenario])
     session.commit()
     foreign = {
         "team_id": theirs.id,
@@ -118,6 +122,7 @@ def world(session, make_team, make_member):
         "budget_year_id": session.exec(select(BudgetYear.id).where(
             BudgetYear.municipality_id == foreign_coordinator.municipality_id)).first(),
         "flag_id": foreign_flag.id, "rule_id": foreign_rule.id,  # reconciliation queue
+        "scenario_id": foreign_scenario.id,  # avoided costs
     }
     return {"ours": ours, "actors": actors, "foreign": foreign}
 
@@ -168,7 +173,7 @@ def test_team_roles_cannot_use_admin_pages(app, client, session, world, login_as
                    "request_id": world["foreign"]["request_id"],  # year close: 403 before anything is read
                    **{name: world["foreign"][name] for name in (
                        "municipality_id", "district_id", "category_id", "provision_id", "budget_year_id",
-                       "flag_id", "rule_id")}}
+                       "flag_id", "rule_id", "scenario_id")}}
     for rule, method in _routes(app):
         if not rule.endpoint.startswith(COORDINATOR_BLUEPRINTS):
             continue

@@ -47,7 +47,8 @@ WRITING_ENDPOINTS = {
     # the team's members
     "requests.create": ("worker", "form", ["amount", "cost_category_id", "situation", "prevents",
                                            "alternatives_checked", "alternatives_note", "kind",
-                                           "household_reference", "action"]),
+                                           "household_reference", "action",
+                                           "legitimacy", "own_contribution", "scenario_1"]),  # avoided costs
     "requests.update": ("worker", "form", ["amount", "cost_category_id", "situation", "kind", "action"]),
     "requests.vote": ("voter", "form", ["choice", "amount", "alternative_name", "reason"]),
     "requests.comment": ("voter", "form", ["body"]),
@@ -122,6 +123,14 @@ WRITING_ENDPOINTS = {
     # outcome reviews
     "outcome_reviews.answer": ("worker", "form", ["outcome", "lesson"]),
     # exports
+    # avoided costs
+    "avoided_costs.scenario_add": ("coordinator", "form", ["name_nl", "name_en", "reference_cost", "source",
+                                                           "is_example"]),
+    "avoided_costs.scenario_save": ("coordinator", "form", ["name_nl", "name_en", "reference_cost", "source",
+                                                            "is_example"]),
+    "avoided_costs.scenario_move": ("coordinator", "form", ["by"]),
+    "avoided_costs.scenario_archive": ("coordinator", "form", ["x"]),
+    "avoided_costs.scenario_restore": ("coordinator", "form", ["x"]),
     # bank statements
     "bank.upload": ("coordinator", "form", ["statement"]),
     "reconciliation.resolve": ("coordinator", "form", ["resolution", "note", "link"]),
@@ -200,7 +209,8 @@ def world(session, make_team, make_member):
         **_catalogue_ids(session, team),  # catalogue
         "municipality_id": municipality_id(session, team), "district_id": team.district_id,  # foundation
         "budget_year_id": spent.budget_year_id,  # budget years, year close
-        **_reconciliation_ids(session, team)},  # the bank's queue, merchant rules
+        **_reconciliation_ids(session, team),  # the bank's queue, merchant rules
+        **_scenario_ids(session, team)},  # avoided costs
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
                         "grants.cancel": spent.id,
@@ -226,6 +236,15 @@ def _catalogue_ids(session, team):
         name="Voedselbank", category_ids=[str(category.id)]))
     session.commit()
     return {"category_id": category.id, "provision_id": provision.id}
+
+
+def _scenario_ids(session, team):
+    """An avoided-cost scenario of the team's municipality."""
+    from models.avoided_costs import ScenarioInput, add_scenario
+
+    scenario = add_scenario(session, municipality_id(session, team), ScenarioInput("Huisuitzetting", "", "10000", ""))
+    session.commit()
+    return {"scenario_id": scenario.id}
 
 
 def _reconciliation_ids(session, team):
