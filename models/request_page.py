@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from models.audit import team_version, timeline
 from models.avoided_costs import scenarios_of_request
+from models.household_history import history_of_request
 from models.cards import NAMED_STATES, STATE_LABELS, card_choice, cards_of_request, current_card
 from models.inbox import balances
 from models.loans import LoanPosition, is_loan, loan_position
@@ -81,6 +82,7 @@ class RequestPage:
     bank_lines: list = field(default_factory=list)  # a granted request only: what the bank showed of it
     scenarios: list = field(default_factory=list)  # the scenarios it prevents (models.avoided_costs)
     review: object = None  # the requester only: the outcome review of their granted request (models.outcome_reviews)
+    history: list = field(default_factory=list)  # the household's earlier grants this year (models.household_history)
 
     def context(self) -> dict:
         """The page as template variables."""
@@ -109,4 +111,5 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
         loan=loan_position(session, spend_request) if is_loan(spend_request) else None,
         bank_lines=bank_lines_of_request(session, spend_request.id) if granted else [],
         scenarios=scenarios_of_request(session, spend_request.id),
-        review=review_of(session, spend_request.id) if granted and spend_request.requester_id == member_id else None)
+        review=review_of(session, spend_request.id) if granted and spend_request.requester_id == member_id else None,
+        history=history_of_request(session, team, spend_request))

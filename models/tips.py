@@ -1,14 +1,33 @@
 """Shared knowledge (issue 13 §3): tips shared across the teams of a municipality, and members who offer
 their expertise on a topic.
 
-(Tables only so far; the verbs follow.)
+Invariants:
+- A tip belongs to one municipality and is seen by the members of that municipality's teams only.
+- Its body is 10 to 500 characters without personal data (models.privacy); it has at least one cost
+  category, each of its own municipality.
+- Only its author or a coordinator archives it; an archived tip is no longer listed or suggested.
+- Suggestions while drafting: at most SUGGESTIONS tips, those tagged with the chosen category first,
+  then by the number of words shared with what was typed; a tip that shares nothing and is not tagged
+  with the category is not suggested.
+Verbs take a session and never commit. (ExpertTopic and ExpertQuestion are tables only so far.)
 """
+import re
 from datetime import datetime
 
-from sqlalchemy import Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Text, UniqueConstraint, func
+from sqlmodel import Field, Session, SQLModel, select
 
+from models.audit import record
+from models.bounds import parse_id
 from models.clock import utcnow
+from models.privacy import check_no_personal_data
+from models.rules import RuleViolation
+
+BODY_MIN, BODY_MAX = 10, 500
+SUGGESTIONS = 3
+#: short words say nothing about the need; they are not counted as shared
+_MIN_WORD = 4
 
 
 class Tip(SQLModel, table=True):
@@ -54,3 +73,83 @@ class ExpertQuestion(SQLModel, table=True):
     asked_by_id: int = Field(foreign_key="member.id")
     topic: str = Field(max_length=60)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+def write_tip(session: Session, *, municipality_id: int, team_id: int, author_id: int, body: str,
+              category_ids, source_request_id: int | None = None) -> Tip:
+    """A new tip by `author_id` of `team_id`, tagged with `category_ids` (each of the municipality)."""
+    from models.teams import CostCategory
+
+    body = (body or "").strip()
+    if len(body) < BODY_MIN or len(body) > BODY_MAX:
+        raise RuleViolation(_l("Schrijf een tip van %(min)s tot %(max)s tekens.", min=BODY_MIN, max=BODY_MAX),
+                            field="body")
+    check_no_personal_data(body, field="body")
+    ids = {parse_id(value) for value in category_ids or [] if str(value).strip()}
+    ids.discard(None)
+    if not ids:
+        raise RuleViolation(_l("Kies minstens één kostensoort."), field="category_ids")
+    found = session.exec(select(CostCategory.id).where(CostCategory.id.in_(ids),
+                                                       CostCategory.municipality_id == municipality_id)).all()
+    if len(set(found)) != len(ids):
+        raise RuleViolation(_l("Kies een kostensoort uit de lijst."), field="category_ids")
+    tip = Tip(municipality_id=municipality_id, team_id=team_id, author_id=author_id, body=body,
+              source_request_id=source_request_id)
+    session.add(tip)
+    session.flush()
+    for category_id in sorted(ids):
+        session.add(TipCategory(tip_id=tip.id, category_id=category_id))
+    record(session, team_id=team_id, action="tip_written", actor_id=author_id, tip_id=tip.id)
+    return tip
+
+
+def archive_tip(session: Session, tip: Tip, member) -> None:
+    """Archive `tip`: its author or a coordinator only."""
+    if tip.author_id != member.id and not member.is_coordinator:
+        raise RuleViolation(_l("Alleen wie de tip schreef of een coördinator haalt hem weg."))
+    if tip.archived_at is None:
+        tip.archived_at = utcnow()
+        session.add(tip)
+        record(session, team_id=tip.team_id, action="tip_archived", actor_id=member.id, tip_id=tip.id)
+
+
+def categories_of_tips(session: Session, tip_ids) -> dict[int, list[int]]:
+    """Each tip's category ids."""
+    tagged: dict[int, list[int]] = {tip_id: [] for tip_id in tip_ids}
+    if tagged:
+        for tip_id, category_id in session.exec(select(TipCategory.tip_id, TipCategory.category_id)
+                                                .where(TipCategory.tip_id.in_(list(tagged)))).all():
+            tagged[tip_id].append(category_id)
+    return tagged
+
+
+def search_tips(session: Session, municipality_id: int, *, text: str = "", category_id: int | None = None,
+                limit: int = 100) -> list[Tip]:
+    """The municipality's tips that are not archived, newest first; `text` matched anywhere in the body,
+    regardless of case; `category_id` keeps those tagged with it."""
+    statement = select(Tip).where(Tip.municipality_id == municipality_id, Tip.archived_at.is_(None))
+    text = (text or "").strip()
+    if text:
+        escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(func.lower(Tip.body).like(f"%{escaped}%", escape="\\"))
+    if category_id is not None:
+        statement = statement.where(Tip.id.in_(select(TipCategory.tip_id).where(TipCategory.category_id == category_id)))
+    return list(session.exec(statement.order_by(Tip.created_at.desc(), Tip.id.desc()).limit(limit)))
+
+
+def _words(text: str) -> set[str]:
+    return {word for word in re.findall(r"\w+", (text or "").lower()) if len(word) >= _MIN_WORD}
+
+
+def suggest_tips(session: Session, municipality_id: int, category_id: int | None, typed: str) -> list[Tip]:
+    """At most SUGGESTIONS tips for a request being drafted (see the module docstring for the order)."""
+    typed_words = _words(typed)
+    tips = search_tips(session, municipality_id, limit=1000)
+    tagged = categories_of_tips(session, [tip.id for tip in tips])
+    scored = []
+    for tip in tips:
+        in_category = category_id is not None and category_id in tagged[tip.id]
+        shared = len(typed_words & _words(tip.body))
+        if in_category or shared:
+            scored.append((not in_category, -shared, -tip.id, tip))
+    return [entry[-1] for entry in sorted(scored, key=lambda entry: entry[:3])[:SUGGESTIONS]]

@@ -68,4 +68,5 @@ def create_app(test_config=None):
     from web import reconciliation; app.register_blueprint(reconciliation.bp)  # /beheer/bank/controle, …/winkels
     from web import outcome_reviews; app.register_blueprint(outcome_reviews.bp)  # /teams/<team_id>/terugblik, …
     from web import avoided_costs; app.register_blueprint(avoided_costs.bp)  # /beheer/rendement, …/opbrengst
+    from web import tips; app.register_blueprint(tips.bp)  # /teams/<team_id>/tips, …/huishouden
     return app

@@ -20,6 +20,7 @@ from models.cards import Card
 from models.teams import BudgetYear, CostCategory, Provision
 from models.reconciliation import BankFlag, MerchantRule
 from models.avoided_costs import AvoidedCostScenario
+from models.tips import Tip
 
 #: routes that name no object and are open to anyone, or act only on the signed-in member's own data
 PUBLIC_OR_OWN = {
@@ -34,7 +35,7 @@ PUBLIC_OR_OWN = {
 }
 OBJECT_ARGUMENTS = {"team_id", "membership_id", "member_id", "invite_id", "passkey_id", "request_id", "receipt_id",
                     "card_id", "batch_id", "municipality_id", "district_id", "category_id", "provision_id",
-                    "budget_year_id", "flag_id", "rule_id", "scenario_id"}
+                    "budget_year_id", "flag_id", "rule_id", "scenario_id", "tip_id"}
 #: blueprints for coordinators (and administrators, in the municipality they chose); a team role gets 403
 COORDINATOR_BLUEPRINTS = (
     "admin.", "card_admin.",
@@ -104,6 +105,9 @@ def world(session, make_team, make_member):
     foreign_scenario = AvoidedCostScenario(municipality_id=foreign_coordinator.municipality_id, name_nl="Ander",
                                            name_en="Other", reference_cost_cents=100)
     session.add_all([foreign_flag, foreign_rule, foreign_scenario])
+    foreign_tip = Tip(municipality_id=foreign_coordinator.municipality_id, team_id=theirs.id,
+                      author_id=foreign_worker.id, body="Een tip van het andere team.")
+    session.add(foreign_tip)
     session.commit()
     foreign = {
         "team_id": theirs.id,
@@ -123,6 +127,7 @@ def world(session, make_team, make_member):
             BudgetYear.municipality_id == foreign_coordinator.municipality_id)).first(),
         "flag_id": foreign_flag.id, "rule_id": foreign_rule.id,  # reconciliation queue
         "scenario_id": foreign_scenario.id,  # avoided costs
+        "tip_id": foreign_tip.id,  # shared knowledge
     }
     return {"ours": ours, "actors": actors, "foreign": foreign}
 

@@ -131,6 +131,10 @@ WRITING_ENDPOINTS = {
     "avoided_costs.scenario_move": ("coordinator", "form", ["by"]),
     "avoided_costs.scenario_archive": ("coordinator", "form", ["x"]),
     "avoided_costs.scenario_restore": ("coordinator", "form", ["x"]),
+    # shared knowledge: tips, the household's history while drafting
+    "tips.create": ("worker", "form", ["body", "category_ids"]),
+    "tips.archive": ("worker", "form", ["x"]),
+    "tips.household": ("worker", "form", ["household_reference"]),
     # bank statements
     "bank.upload": ("coordinator", "form", ["statement"]),
     "reconciliation.resolve": ("coordinator", "form", ["resolution", "note", "link"]),
@@ -210,7 +214,8 @@ def world(session, make_team, make_member):
         "municipality_id": municipality_id(session, team), "district_id": team.district_id,  # foundation
         "budget_year_id": spent.budget_year_id,  # budget years, year close
         **_reconciliation_ids(session, team),  # the bank's queue, merchant rules
-        **_scenario_ids(session, team)},  # avoided costs
+        **_scenario_ids(session, team),  # avoided costs
+        **_tip_ids(session, team, people["worker"])},  # shared knowledge
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
                         "grants.cancel": spent.id,
@@ -245,6 +250,18 @@ def _scenario_ids(session, team):
     scenario = add_scenario(session, municipality_id(session, team), ScenarioInput("Huisuitzetting", "", "10000", ""))
     session.commit()
     return {"scenario_id": scenario.id}
+
+
+def _tip_ids(session, team, author):
+    """A tip of the team's municipality by `author` (shared knowledge)."""
+    from models.catalogue import cost_categories_of
+    from models.tips import write_tip
+
+    category = cost_categories_of(session, municipality_id(session, team))[0]
+    tip = write_tip(session, municipality_id=municipality_id(session, team), team_id=team.id, author_id=author.id,
+                    body="Vraag eerst de voedselbank.", category_ids=[category.id])
+    session.commit()
+    return {"tip_id": tip.id}
 
 
 def _reconciliation_ids(session, team):
