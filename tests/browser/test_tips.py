@@ -66,3 +66,23 @@ def test_the_tips_page_has_no_axe_violations(lang, signed_in_phone, server_url, 
     expect(page.locator("#body-error")).to_be_visible()
     assert_accessible(page, lang, "a tip refused beside its field")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_a_failing_or_unreachable_server_shows_nothing_and_the_form_still_saves(signed_in_phone, world):
+    page = signed_in_phone(world["worker"])
+    answered = []
+    page.route("**/huishouden*", lambda route: (answered.append(1), route.fulfill(
+        status=500, content_type="text/html", body="<h1 data-broken>Fout</h1>")))
+    page.route("**/tips/suggesties*", lambda route: (answered.append(2), route.abort()))
+    page.goto(f"/teams/{world['team'].id}/aanvragen/nieuw")
+    page.locator("#situation").fill("Er ligt een naheffing van energie.")
+    page.locator("#household_reference").fill("h-77")
+    page.locator("#household_reference").blur()
+    page.wait_for_function("document.querySelectorAll('#household-history, #tip-suggestions').length === 2")
+    page.wait_for_timeout(1000)
+    assert sorted(set(answered)) == [1, 2]
+    expect(page.locator("[data-broken]")).to_have_count(0)
+    expect(page.locator("#tip-suggestions [data-tip]")).to_have_count(0)
+    page.locator("#amount").fill("40")
+    page.locator("button[value=save]").click()
+    expect(page.locator(".notice[role=status]")).to_be_visible()
