@@ -17,7 +17,7 @@ The household reference is only ever sent in a POST body, never in a URL, and ne
 turns it into its keyed hash (models.requests.household_key) and forgets it. Offline the form works as
 before; the suggestions and the history simply do not show.
 """
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from models.bounds import parse_id
