@@ -292,3 +292,39 @@ def votes_per_member(session: Session, team_id: int, year: int, municipality_id:
         select(Vote.member_id, func.count(Vote.id)).join(SpendRequest, SpendRequest.id == Vote.request_id)
         .where(SpendRequest.team_id == team_id, SpendRequest.budget_year_id == budget_year.id)
         .group_by(Vote.member_id)).all())
+
+
+#: what a suppressed count shows, in pages, charts and downloads alike
+SUPPRESSED = "< 5"
+#: what a hidden amount or other figure of a suppressed cell shows
+HIDDEN = "—"
+#: the figure columns in order: (name, kind) where kind is count, cents, share or hours
+COLUMNS = (("requests", "count"), ("grants", "count"), ("granted_cents", "cents"),
+           ("median_granted_cents", "cents"), ("lower", "count"), ("loans", "count"), ("solved", "count"),
+           ("solved_share", "share"), ("rejected", "count"), ("expired", "count"),
+           ("median_decision_hours", "hours"), ("within_24h_share", "share"), ("median_card_hours", "hours"))
+
+
+def shown(figures: Figures) -> list:
+    """The values of a cell as everyone shows them: numbers (None where there is none), or, for a suppressed
+    cell, SUPPRESSED for its request count and HIDDEN for every other figure."""
+    if figures.suppressed:
+        return [SUPPRESSED if name == "requests" else HIDDEN for name, _kind in COLUMNS]
+    return [getattr(figures, name) for name, _kind in COLUMNS]
+
+
+def report_table(result: Report) -> list[tuple[str, list]]:
+    """(label, shown values) per group, then the total: the one table page, chart and downloads read."""
+    lines = [(str(result.labels.get(key, key)), shown(figures)) for key, figures in result.cells.items()]
+    return lines + [(TOTAL, shown(result.total))]
+
+
+def participation(session: Session, team: Team, year: int, municipality_id: int) -> list[tuple[str, int]]:
+    """(display name, how many requests they voted on) per active member of the team in the budget year:
+    counts only, never how anyone voted. For the team leader, to encourage use."""
+    from models.members import Member, Membership
+    counts = votes_per_member(session, team.id, year, municipality_id)
+    members = session.exec(select(Member.id, Member.display_name).join(Membership, Membership.member_id == Member.id)
+                           .where(Membership.team_id == team.id, Membership.ended_at.is_(None))
+                           .order_by(Member.display_name))
+    return [(name, counts.get(member_id, 0)) for member_id, name in members]

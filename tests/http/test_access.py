@@ -47,6 +47,7 @@ COORDINATOR_BLUEPRINTS = (
     "reconciliation.",  # bank statements: the queue of flags, merchant rules
     "exports.",       # the accountant's journal
     "avoided_costs.",  # avoided costs: the scenarios and their totals
+    "reports.overview", "reports.chart", "reports.download_",  # reports (a team's participation: below)
 )
 ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]
 #: foundation: an administrator who chose our municipality acts as its coordinator (and reaches every municipality)
@@ -282,3 +283,13 @@ def test_only_administrators_reach_the_municipalities(app, client, session, worl
     ours = world["ours"]
     for url in ("/beheer/inrichting", f"/beheer/inrichting/teams/{ours.id}", f"/beheer/inrichting/stadsdelen/{ours.district_id}"):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("actor", ACTORS + [ADMINISTRATOR])
+def test_a_teams_participation_is_for_its_team_leader_and_coordinators(client, world, login_as, actor):
+    """Reports: the team leader of the team and the municipality's coordinators (administrators in it);
+    any other role of the team 403; another municipality's team 404 (test_foreign_objects_are_refused…)."""
+    _sign_in(client, login_as, world, actor)
+    response = client.get(f"/teams/{world['ours'].id}/deelname")
+    expected = 200 if actor in ("team_leader", "coordinator", ADMINISTRATOR) else 403
+    assert response.status_code == expected, actor
