@@ -21,6 +21,7 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlmodel import select
 
 from models.bounds import parse_id
 from models.clock import utcnow
@@ -30,7 +31,6 @@ from models.reports import (
     COLUMNS, DIMENSIONS, HIDDEN, PERIODS, SUPPRESSED, TOTAL, report, report_table, underspend)
 from models.reports import participation as team_participation
 from models.teams import BudgetYear, CostCategory, District, Team, municipality_of_team
-from sqlmodel import select
 from web.access import chosen_municipality, signed_in_coordinator, signed_in_member
 from web.database import db
 

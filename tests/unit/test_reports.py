@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from models.cards import Card
 from models.reports import TOTAL, cross_table, report, suppress, underspend, votes_per_member
-from models.requests import RequestStatus, SpendRequest
+from models.requests import SpendRequest
 from models.teams import BudgetYear, CostCategory, Municipality, Team
 from models.votes import Vote
 from tests.card_world import municipality_id, with_categories
