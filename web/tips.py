@@ -7,13 +7,14 @@ URL table (signed in, active member of the team; anyone else gets 404; a tip of 
   POST /teams/<team_id>/tips                            write a tip (?aanvraag=<id>: from a request solved
                                                         with another provision of the team)
   POST /teams/<team_id>/tips/<tip_id>/archiveren        archive a tip (its author or a coordinator)
-  GET  /teams/<team_id>/tips/suggesties                 at most 3 tips for the request being drafted
-                                                        (?cost_category_id=, ?situation=; partial)
+  POST /teams/<team_id>/tips/suggesties                 at most 3 tips for the request being drafted
+                                                        (cost_category_id, situation in the body; partial)
   POST /teams/<team_id>/huishouden                      what was granted before to the household whose
                                                         reference is in the form (partial; members who
                                                         request only)
 
-The household reference is only ever sent in a POST body, never in a URL, and never logged: the server
+The situation being drafted (not yet checked for personal data) and the household reference are only ever
+sent in a POST body, never in a URL, and never logged: the server
 turns it into its keyed hash (models.requests.household_key) and forgets it. Offline the form works as
 before; the suggestions and the history simply do not show.
 """
@@ -38,7 +39,7 @@ bp = Blueprint("tips", __name__, url_prefix="/teams/<int:team_id>")
 def load(_endpoint, values):
     """The team and membership; a POST that writes holds the write lock; a tip only of this municipality."""
     signed_in_member()
-    if request.method == "POST" and _endpoint != "tips.household":
+    if request.method == "POST" and _endpoint not in ("tips.household", "tips.suggestions"):  # these only read
         begin_write(db())
     load_team_of_member(values)
     g.municipality_id = municipality_of_team(db(), g.team).id
@@ -108,11 +109,12 @@ def archive():
     return respond(json={"ok": True}, back=url_for("tips.index"))
 
 
-@bp.get("/tips/suggesties")
+@bp.post("/tips/suggesties")
 def suggestions():
-    """At most three tips for what is being drafted (a partial for the request form)."""
-    category_id = parse_id(request.args.get("cost_category_id"))
-    tips = suggest_tips(db(), g.municipality_id, category_id, request.args.get("situation", "")[:2000])
+    """At most three tips for what is being drafted (a partial for the request form); a POST, so the text
+    typed so far, not yet checked for personal data, never stands in a URL."""
+    category_id = parse_id(request.form.get("cost_category_id"))
+    tips = suggest_tips(db(), g.municipality_id, category_id, request.form.get("situation", "")[:2000])
     return render_template("tips/_suggestions.html", tips=tips)
 
 

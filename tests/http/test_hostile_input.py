@@ -135,6 +135,7 @@ WRITING_ENDPOINTS = {
     "tips.create": ("worker", "form", ["body", "category_ids"]),
     "tips.archive": ("worker", "form", ["x"]),
     "tips.household": ("worker", "form", ["household_reference"]),
+    "tips.suggestions": ("worker", "form", ["situation", "cost_category_id"]),
     # bank statements
     "bank.upload": ("coordinator", "form", ["statement"]),
     "reconciliation.resolve": ("coordinator", "form", ["resolution", "note", "link"]),
