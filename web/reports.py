@@ -21,16 +21,18 @@ from flask import Blueprint, Response, abort, g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlmodel import select
 
 from models.bounds import parse_id
-from models.clock import utcnow
+from models.budget_years import years_of
+from models.catalogue import cost_categories_of
+from models.clock import today
 from models.exports import safe_text
 from models.members import Role, active_membership
 from models.reports import (
     COLUMNS, DIMENSIONS, HIDDEN, PERIODS, SUPPRESSED, TOTAL, report, report_table, underspend)
 from models.reports import participation as team_participation
-from models.teams import BudgetYear, CostCategory, District, Team, municipality_of_team
+from models.municipalities import districts_of
+from models.teams import Team, municipality_of_team, teams_of_municipality
 from web.access import chosen_municipality, signed_in_coordinator, signed_in_member
 from web.database import db
 
@@ -52,19 +54,14 @@ PERIOD_LABELS = {"month": _l("Maand"), "quarter": _l("Kwartaal")}
 def _filters() -> dict:
     """The GET form's choices, unknown values falling back to the defaults."""
     args = request.args
-    years = sorted({y for y in db().exec(select(BudgetYear.year).where(
-        BudgetYear.municipality_id == g.municipality_id))}, reverse=True)
-    wanted = parse_id(args.get("jaar", ""))
-    year = wanted if wanted in years else (utcnow().year if utcnow().year in years else (years[0] if years else
-                                                                                            utcnow().year))
+    years = [budget_year.year for budget_year in years_of(db(), g.municipality_id)]
+    wanted, this_year = parse_id(args.get("jaar", "")), today().year  # the Dutch date's year, as posts use
+    year = wanted if wanted in years else (this_year if this_year in years else (years[0] if years else this_year))
     dimension = args.get("indeling") if args.get("indeling") in DIMENSIONS else "district"
     period = args.get("periode") if args.get("periode") in PERIODS else "month"
-    districts = list(db().exec(select(District).where(District.municipality_id == g.municipality_id)
-                               .order_by(District.name)))
-    categories = list(db().exec(select(CostCategory).where(CostCategory.municipality_id == g.municipality_id)
-                                .order_by(CostCategory.position)))
-    teams = list(db().exec(select(Team).join(District).where(District.municipality_id == g.municipality_id)
-                           .order_by(Team.name)))
+    districts = districts_of(db(), g.municipality_id)
+    categories = cost_categories_of(db(), g.municipality_id)
+    teams = teams_of_municipality(db(), g.municipality_id)
 
     def chosen(name, rows):
         value = parse_id(args.get(name, ""))
@@ -186,7 +183,7 @@ def participation(team_id):
     if not is_coordinator and membership.role != Role.TEAM_LEADER:
         abort(403)
     g.team = team
-    year = utcnow().year
+    year = today().year
     result = report(db(), municipality.id, year, "team", team_id=team.id)
     unspent = underspend(db(), municipality.id, year, team.id)
     return render_template("reports/participation.html", team=team, year=year,
