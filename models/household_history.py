@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from models.requests import RequestStatus, SpendRequest
-from models.teams import CostCategory, District, Team
+from models.teams import CostCategory, District, Team, current_budget_year
 
 
 @dataclass(frozen=True)
@@ -57,3 +57,18 @@ def history_of_request(session: Session, team: Team, spend_request: SpendRequest
     municipality_id = session.get(District, team.district_id).municipality_id
     return household_history(session, municipality_id, spend_request.budget_year_id,
                              spend_request.household_key, leave_out_request_id=spend_request.id)
+
+
+def history_while_drafting(session: Session, team: Team, member_id: int, on, *, key: str | None,
+                           draft_id: int | None) -> tuple[list[HistoryLine], bool]:
+    """What the drafting member sees: the history of the household `key` (the hash of the reference typed),
+    else of the household recorded on their own draft `draft_id` of this team (another's draft is ignored),
+    in this year's budget year, leaving that draft out; and whether a household was named at all."""
+    leave_out = None
+    draft = session.get(SpendRequest, draft_id) if draft_id else None
+    if draft is not None and draft.team_id == team.id and draft.requester_id == member_id:
+        leave_out, key = draft.id, key or draft.household_key
+    municipality_id = session.get(District, team.district_id).municipality_id
+    year = current_budget_year(session, municipality_id, on)
+    return (household_history(session, municipality_id, year.id if year else None, key,
+                              leave_out_request_id=leave_out), bool(key))

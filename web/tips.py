@@ -24,9 +24,9 @@ from flask_babel import gettext as _
 from models.bounds import parse_id
 from models.clock import today
 from models.db import begin_write
-from models.household_history import household_history
+from models.household_history import history_while_drafting
 from models.requests import RequestStatus, SpendRequest, household_key, may_request
-from models.teams import active_cost_categories, municipality_of_team, current_budget_year
+from models.teams import active_cost_categories, municipality_of_team
 from models.tips import Tip, archive_tip, categories_of_tips, search_tips, suggest_tips, write_tip
 from web.access import load_team_of_member, signed_in_member
 from web.database import db
@@ -125,16 +125,7 @@ def household():
     if not may_request(g.membership):
         abort(403)
     reference = (request.form.get("household_reference") or "").strip()[:200]
-    key, leave_out = None, None
-    if reference:
-        key = household_key(current_app.config["HOUSEHOLD_KEY_SECRET"], reference)
-    draft_id = parse_id(request.args.get("concept"))
-    if draft_id:
-        draft = db().get(SpendRequest, draft_id)
-        if draft is not None and draft.team_id == g.team.id and draft.requester_id == g.membership.member_id:
-            leave_out = draft.id
-            key = key or draft.household_key
-    year = current_budget_year(db(), g.municipality_id, today())
-    lines = household_history(db(), g.municipality_id, year.id if year else None, key,
-                              leave_out_request_id=leave_out)
-    return render_template("tips/_household_lines.html", history=lines, asked=bool(key))
+    key = household_key(current_app.config["HOUSEHOLD_KEY_SECRET"], reference) if reference else None
+    lines, asked = history_while_drafting(db(), g.team, g.membership.member_id, today(), key=key,
+                                          draft_id=parse_id(request.args.get("concept")))
+    return render_template("tips/_household_lines.html", history=lines, asked=asked)
