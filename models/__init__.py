@@ -22,5 +22,6 @@ from models.reconciliation import BankFlag, MerchantRule  # noqa: F401
 from models.audit_chain import ChainHead  # noqa: F401
 from models.outcome_reviews import OutcomeReview  # noqa: F401
 from models.tips import ExpertQuestion, ExpertTopic, Tip, TipCategory  # noqa: F401
+from models.policy_signals import SolvedIfNote  # noqa: F401
 from models.avoided_costs import AvoidedCostScenario, RequestScenario  # noqa: F401
 from models import batches, cards, handover  # noqa: F401,E402  (Card, CardHandover, LoadBatch, BatchLine)

@@ -25,6 +25,7 @@ from models.clock import utcnow
 from models.rules import RuleViolation
 from models.teams import District, Team, municipality_of_team
 
+ORGANISATION_MAX = 100
 DISPLAY_NAME_MAX = 60
 
 
@@ -69,6 +70,8 @@ class Member(UserMixin, SQLModel, table=True):
     #: None only for an administrator (beheerder), who works for every municipality
     municipality_id: int | None = Field(default=None, foreign_key="municipality.id", index=True)
     display_name: str = Field(max_length=DISPLAY_NAME_MAX)
+    #: the organisation the member works for (shown to a client with the first name only); may be empty
+    organisation: str = Field(default="", max_length=ORGANISATION_MAX, sa_column_kwargs={"server_default": ""})
     #: WebAuthn user handle: random, so a passkey reveals nothing about the person
     user_handle: bytes = Field(sa_type=LargeBinary, unique=True)
     is_coordinator: bool = False
