@@ -74,8 +74,9 @@ def _too_high(field: str) -> RuleViolation:
     return RuleViolation(_l("Het bedrag mag hoogstens € 100.000,00 zijn."), field=field)
 
 
-def cents_to_input(amount_cents: int | None) -> str:
-    """Cents as a Dutch input value ("75,50"), for refilling a form field."""
+def cents_to_input(amount_cents: int | None, *, decimal_mark: str = ",") -> str:
+    """Cents as an input value ("75,50"; "75.50" with decimal_mark="."), for refilling a form field;
+    without grouping, so `parse_amount` reads it back in either language."""
     if amount_cents is None:
         return ""
-    return f"{amount_cents // 100},{amount_cents % 100:02d}"
+    return f"{amount_cents // 100}{decimal_mark}{amount_cents % 100:02d}"

@@ -36,6 +36,9 @@ _TEAMS = [
 #: one team's roles: every role of docs/domain.md, with workers making up the rest of twelve
 _ROLES = [Role.WORKER] * 5 + [Role.INCOME_CONSULTANT, Role.PROVISIONS_EXPERT, Role.CLIENT_MANAGER,
                               Role.PROGRAMME_MANAGER, Role.TEAM_LEADER, Role.OBSERVER, Role.WORKER]
+#: the organisations the demo's workers come from (a team has workers of several), shown to a client beside
+#: the worker's first name on the handover page
+_ORGANISATIONS = ["Buurtteam Demodam", "Schuldhulp Demodam", "Jongerenwerk Demodam", "Maatschappelijk werk Demodam"]
 _FIRST_NAMES = ["Anna", "Bram", "Chantal", "Dewi", "Emre", "Fleur", "Gijs", "Hanna", "Ilias", "Joke",
                 "Kees", "Lotte", "Mo", "Nadia", "Otto", "Priya", "Quinten", "Roos", "Sem", "Tess",
                 "Umut", "Vera", "Wouter", "Xandra", "Youssef", "Zoë", "Amir", "Bo", "Cas", "Daan",
@@ -67,6 +70,7 @@ def seed_demo(session: Session) -> bool:
         for position, role in enumerate(_ROLES):
             name = DEMO_WORKER if (team_name == _TEAMS[0][1] and position == 0) else next(names)
             member = create_member(session, municipality_id=municipality.id, display_name=name)
+            member.organisation = _ORGANISATIONS[position % len(_ORGANISATIONS)]
             add_membership(session, member, team, role)
             requester = requester or member
         teams.append((team, requester, budget_cents))

@@ -36,7 +36,7 @@ from models.bounds import parse_id, parse_whole_number
 from models.budget_years import year_banner
 from models.clock import today
 from models.ledger import lock_for_money
-from models.money import cents_to_input, parse_amount
+from models.money import parse_amount
 from models.rules import RuleViolation
 from models.teams import (
     TEAM_SETTINGS, District, Team, annual_budget_cents, change_team_settings, current_budget_year,
@@ -44,6 +44,7 @@ from models.teams import (
 from web.access import load_of_municipality, load_team_of_municipality, signed_in_coordinator
 from web.database import db
 from web.htmx import render_page_or_partial
+from web.i18n import amount_input
 from web.mail import mail_configured, send_invite_link
 from web.respond import refusal_shows
 
@@ -121,7 +122,7 @@ SETTING_FIELDS = [  # (name, is an amount in euros)
 
 
 def _render_settings(status=200, values=None, errors=None):
-    values = values or {name: (cents_to_input(getattr(g.team, name)) if money else getattr(g.team, name))
+    values = values or {name: (amount_input(getattr(g.team, name)) if money else getattr(g.team, name))
                         for name, money in SETTING_FIELDS}
     return render_template("admin/settings.html", team=g.team, values=values, errors=errors or {}), status
 

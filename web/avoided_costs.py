@@ -24,9 +24,9 @@ from models.avoided_costs import (
     edit_scenario, move_scenario, scenarios_of, set_scenario_active)
 from models.bounds import parse_id
 from models.ledger import lock_municipality
-from models.money import cents_to_input
 from web.access import load_of_municipality, signed_in_coordinator
 from web.database import db
+from web.i18n import amount_input
 from web.respond import refusal_shows, respond
 
 bp = Blueprint("avoided_costs", __name__, url_prefix="/beheer/rendement")
@@ -84,7 +84,7 @@ def _render_one(status=200, values=None, errors=None):
     scenario = g.scenario
     if values is None:
         values = {"name_nl": scenario.name_nl, "name_en": scenario.name_en, "source": scenario.source,
-                  "reference_cost": cents_to_input(scenario.reference_cost_cents),
+                  "reference_cost": amount_input(scenario.reference_cost_cents),
                   "is_example": scenario.is_example}
     else:
         values = _typed(values)

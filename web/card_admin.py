@@ -25,11 +25,12 @@ from models.cards import STATE_LABELS, Card, act_on_card, open_cards, register_c
 from models.clock import today
 from models.db import begin_write
 from models.ledger import lock_municipality
-from models.money import cents_to_input, parse_amount_or_zero
+from models.money import parse_amount_or_zero
 from models.sepa import SETTINGS, pain001
 from models.teams import Team, current_budget_year, municipality_of_team, teams_of_municipality
 from web.access import load_team_of_municipality, signed_in_coordinator
 from web.database import db
+from web.i18n import amount_input
 from web.respond import refusal_shows
 
 bp = Blueprint("card_admin", __name__, url_prefix="/beheer/kaarten")
@@ -69,7 +70,7 @@ def _render_overview(status=200, errors=None, values=None):
 
 def _top_up_input(found: dict | None) -> str:
     """The top-up field filled with what the waiting loads need, or empty when they need nothing."""
-    return cents_to_input(found["needed_top_up"]) if found and found["needed_top_up"] else ""
+    return amount_input(found["needed_top_up"]) if found and found["needed_top_up"] else ""
 
 
 def _overview_refused(field_of, keep_values=False):

@@ -1,7 +1,11 @@
 """Language choice and the formatting filters: Dutch first, English on request.
 
-Invariants: the locale is one of LANGUAGES; money is formatted only by `format_cents`, from integer
-cents with integer arithmetic (never a float), exactly as Babel's format_currency would write it.
+Invariants: the language is one of LANGUAGES; English is British English (en_GB), so every Babel format
+writes 30/11/2026, 09:07 and €72.35, while the catalog stays `en` (gettext falls back from en_GB to en).
+Money is formatted only by `format_cents`, from integer cents with integer arithmetic (never a float),
+exactly as Babel's format_currency would write it, and a form field is refilled by `amount_input` in the
+format the page shows (75,50 in Dutch, 75.50 in English), which models.money.parse_amount reads back.
+The client's handover page (web/handover.py) follows the phone's Accept-Language when no language was chosen.
 """
 from functools import lru_cache
 
@@ -22,13 +26,17 @@ from web.extensions import babel
 
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 LANGUAGE_COOKIE = "lang"
+#: the locale each language is formatted in: English dates, times and money the British way
+LOCALES = {"nl": "nl", "en": "en_GB"}
+#: blueprints whose pages follow the phone's language (Accept-Language) until one is chosen: the client's
+ACCEPT_LANGUAGE_BLUEPRINTS = frozenset({"handover"})
 
 
 def init_app(app):
     """Bind Flask-Babel with our locale selector and register the filters."""
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["cents"] = format_cents
-    app.jinja_env.filters["amount_input"] = cents_to_input  # a form field's value: "75,50"
+    app.jinja_env.filters["amount_input"] = amount_input  # a form field's value: "75,50" / "75.50"
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["age"] = lambda moment: format_timedelta(utcnow() - moment, threshold=1) if moment else ""
     app.jinja_env.filters["age_since"] = lambda later, earlier: format_timedelta(later - earlier, threshold=1)
@@ -38,6 +46,8 @@ def init_app(app):
     app.jinja_env.filters["choice_label"] = lambda choice: CHOICE_LABELS.get(choice, choice)
     app.jinja_env.filters["kind_label"] = lambda kind: KIND_LABELS.get(kind, kind)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["language"] = language
+    app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.context_processor(request_gettext)
 
@@ -66,9 +76,41 @@ def request_gettext():
 
 
 def select_locale():
-    """The language the member chose (a cookie), else Dutch."""
+    """The locale of the language the member chose (a cookie); else, on the client's page, the best of the
+    phone's languages that we have; else Dutch."""
     chosen = request.cookies.get(LANGUAGE_COOKIE)
-    return chosen if chosen in LANGUAGES else "nl"
+    if chosen not in LANGUAGES and request.blueprint in ACCEPT_LANGUAGE_BLUEPRINTS:
+        chosen = phone_language(request.accept_languages)
+    return LOCALES[chosen if chosen in LANGUAGES else "nl"]
+
+
+def phone_language(accepted) -> str | None:
+    """The first of the phone's languages (by preference) that we have, by its primary tag: en-GB and en-US
+    are English. Not werkzeug's best_match, which prefers a later exact "nl" over a first "en-GB"."""
+    for tag, _quality in accepted:  # highest quality first
+        primary = tag.split("-")[0].split("_")[0].lower()
+        if primary in LANGUAGES:
+            return primary
+    return None
+
+
+def language() -> str:
+    """This request's language as a key of LANGUAGES ("nl" or "en")."""
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else "nl"
+
+
+def html_lang() -> str:
+    """This request's locale as a BCP 47 tag for `<html lang>`: nl, en-GB."""
+    locale = get_locale()
+    return str(locale).replace("_", "-") if locale is not None else "nl"
+
+
+def amount_input(amount_cents: int | None) -> str:
+    """Cents as a form field's value in this language's format: "75,50" in Dutch, "75.50" in English."""
+    locale = get_locale()
+    decimal_mark = locale.number_symbols["latn"]["decimal"] if locale is not None else ","
+    return cents_to_input(amount_cents, decimal_mark=decimal_mark)
 
 
 def format_cents(amount_cents: int | None) -> str:
@@ -97,4 +139,4 @@ def category_name(category) -> str:
     """A cost category's name in the current language."""
     if category is None:
         return "—"
-    return category.name_en if str(get_locale()) == "en" else category.name_nl
+    return category.name_en if language() == "en" else category.name_nl

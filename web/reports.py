@@ -18,7 +18,6 @@ import csv
 import io
 
 from flask import Blueprint, Response, abort, g, render_template, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -35,6 +34,7 @@ from models.municipalities import districts_of
 from models.teams import Team, municipality_of_team, teams_of_municipality
 from web.access import chosen_municipality, signed_in_coordinator, signed_in_member
 from web.database import db
+from web.i18n import language
 
 bp = Blueprint("reports", __name__)
 
@@ -73,7 +73,7 @@ def _filters() -> dict:
 
 def _report(choice):
     return report(db(), g.municipality_id, choice["year"], choice["dimension"], choice["period"],
-                  language=str(get_locale()), district_id=choice["district_id"],
+                  language=language(), district_id=choice["district_id"],
                   category_id=choice["category_id"], team_id=choice["team_id"])
 
 

@@ -28,7 +28,7 @@ from models.avoided_costs import LIKELIHOODS, choose_scenarios, offered_scenario
 from models.db import begin_write
 from models.decisions import decide
 from models.ledger import lock_for_money
-from models.money import cents_to_input, parse_amount
+from models.money import parse_amount
 from models.catalogue import provisions_for_category
 from models.request_page import category_of
 from models.requests import (
@@ -38,6 +38,7 @@ from models.teams import active_cost_categories, municipality_of_team
 from models.votes import cast_vote, is_voting_member, lift_stop, place_stop
 from web.access import load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
+from web.i18n import amount_input
 from web.live import not_modified, with_etag
 from web.outbox import client_operation, in_operation
 from web.request_page import request_page, request_page_context
@@ -75,7 +76,7 @@ def _render_form(draft_input=None, spend_request=None, status=200, errors=None):
     chosen = (draft_input.cost_category_id if draft_input else None) or (spend_request and spend_request.cost_category_id)
     category = next((c for c in categories if str(c.id) == str(chosen)), None)
     if draft_input is None and spend_request is not None:
-        draft_input = DraftInput(amount=cents_to_input(spend_request.amount_cents),
+        draft_input = DraftInput(amount=amount_input(spend_request.amount_cents),
                                  cost_category_id=spend_request.cost_category_id, situation=spend_request.situation,
                                  prevents=spend_request.prevents, alternatives_checked=spend_request.alternatives_checked,
                                  alternatives_note=spend_request.alternatives_note, kind=spend_request.kind,

@@ -148,7 +148,7 @@ def test_friendly_error_pages_never_show_a_traceback(make_app):
 def test_error_pages_speak_english_when_chosen(client):
     client.set_cookie("lang", "en")
     response = client.get("/nergens")
-    assert response.status_code == 404 and "Page not found" in response.text and 'lang="en"' in response.text
+    assert response.status_code == 404 and "Page not found" in response.text and 'lang="en-GB"' in response.text
 
 
 def test_open_redirects_are_refused(client):
