@@ -17,6 +17,7 @@ from models.household_history import history_of_request
 from models.cards import NAMED_STATES, STATE_LABELS, card_choice, cards_of_request, current_card
 from models.inbox import balances
 from models.loans import LoanPosition, is_loan, loan_position
+from models.next_step import next_step
 from models.members import Member, Membership
 from models.outcome_reviews import review_of
 from models.receipts import ReceiptPanel, receipt_panel
@@ -84,9 +85,16 @@ class RequestPage:
     review: object = None  # the requester only: the outcome review of their granted request (models.outcome_reviews)
     history: list = field(default_factory=list)  # the household's earlier grants this year (models.household_history)
 
+    member_id: int | None = None  # the member it was read for
+
+    @property
+    def next_step(self) -> str | None:
+        """The one next step the page shows first to this member (models/next_step.py)."""
+        return next_step(self)
+
     def context(self) -> dict:
-        """The page as template variables."""
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        """The page as template variables, with the next step."""
+        return {**{field.name: getattr(self, field.name) for field in fields(self)}, "next_step": self.next_step}
 
 
 def request_page(session: Session, team: Team, spend_request: SpendRequest, membership: Membership) -> RequestPage:
@@ -97,7 +105,7 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
     version = team_version(session, team.id)
     granted = spend_request.status == RequestStatus.GRANTED
     return RequestPage(
-        team=team, req=spend_request, category=category_of(session, spend_request),
+        team=team, req=spend_request, category=category_of(session, spend_request), member_id=member_id,
         money=balances(session, team.id, spend_request.budget_year_id) if spend_request.budget_year_id else None,
         votes=votes, comments=comments, events=events,
         names=display_names(session, {spend_request.requester_id} | {v.member_id for v in votes}

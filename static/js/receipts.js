@@ -1,5 +1,7 @@
-/* Receipt photos (templates/requests/_receipts.html): shrunk in the browser, sent with a progress bar.
-   - Choosing photos (or pressing the button) sends each one on its own: drawn onto a canvas at most
+/* Receipt photos (templates/requests/_receipts.html): one big camera button, shrunk in the browser, sent at
+   once with a progress bar.
+   - The button ("Foto van het bonnetje maken") opens the camera through its hidden file input; choosing
+     photos sends each one on its own, with no separate send button: drawn onto a canvas at most
      MAX_SIDE px on its longest side (EXIF orientation applied) and sent as a JPEG; a canvas carries no
      EXIF or GPS. A photo this browser cannot draw (HEIC on Chromium) goes as it is; the server converts it.
    - Each photo gets a UUID before it is first sent, and goes with it in the Teambudget-Operation header,
@@ -9,7 +11,8 @@
      outbox (static/js/outbox-page.js) under the same UUID; it keeps it in IndexedDB and sends it once back
      online like every other item, so a send that did arrive (its answer lost) is not stored again.
      Online photos go straight away, with the progress bar.
-   Without JavaScript the form posts the original photos; the server shrinks them the same way. */
+   Without JavaScript the button stays hidden and the form's <noscript> input and send button post the
+   original photos; the server shrinks them the same way. */
 (function () {
   "use strict";
 
@@ -96,22 +99,33 @@
     return template.replace("{num}", num).replace("{total}", total);
   }
 
-  // The form is free again; a choice the outbox took is cleared, so it is not sent twice by the button.
-  function ready(form, taken) {
-    form.querySelector("[data-receipt-submit]").disabled = false;
-    if (taken) form.querySelector("input[type=file]").value = "";
+  // The camera button while a photo is on its way: disabled, so it is not chosen and sent twice.
+  function busy(form, isBusy) {
+    var button = form.querySelector("[data-receipt-camera]");
+    if (button) button.disabled = isBusy;
+  }
+
+  // The form is free again; the chosen files are cleared, so choosing the same photo again sends it again.
+  function ready(form) {
+    busy(form, false);
+    form.querySelector("[data-receipt-input]").value = "";
+  }
+
+  // Show the camera buttons (hidden without JavaScript, where the <noscript> input stands instead).
+  function showCameraButtons(root) {
+    root.querySelectorAll("[data-receipt-camera][hidden]").forEach(function (button) { button.hidden = false; });
   }
 
   async function sendPhotos(form, files) {
     var messages = form.dataset, url = form.action, total = files.length, queueing = false;
     for (var i = 0; i < total; i++) {
       var progress = form.querySelector("[data-receipt-progress]"), bar = progress.querySelector("progress");
-      form.querySelector("[data-receipt-submit]").disabled = true;
+      busy(form, true);
       say(form, fill(messages.msgShrinking, i + 1, total));
       var blob = await shrink(files[i]), operationId = window.teambudgetOutbox.newId();
       if (!navigator.onLine || queueing) {  // after a failed send the rest goes to the outbox too
         var taken = afterQueued(form, await queueReceiptUpload(blob, url, operationId));
-        ready(form, taken);
+        ready(form);
         if (!taken) return;
         continue;
       }
@@ -124,22 +138,23 @@
       } catch (error) {
         progress.hidden = true;
         queueing = afterQueued(form, await queueReceiptUpload(blob, url, operationId));
-        ready(form, queueing);
+        ready(form);
         if (!queueing) return;
         continue;
       }
       var panel = replacePanel(result.html);
       if (!panel) {  // not our partial (an expired page, a server error): say so and let the member retry
         progress.hidden = true;
-        form.querySelector("[data-receipt-submit]").disabled = false;
+        ready(form);
         say(form, messages.msgFailed);
         return;
       }
+      showCameraButtons(panel);
       form = panel.querySelector("[data-receipt-form]");
       if (result.status >= 400) {
         // the partial shows the message beside the field; autofocus does not act on swapped-in content,
         // so focus the field, which reads the message out through aria-describedby
-        var refused = panel.querySelector('[aria-invalid="true"]');
+        var refused = panel.querySelector('[aria-invalid="true"]') || panel.querySelector("[data-receipt-camera][aria-describedby]");
         if (refused) refused.focus();
         return;
       }
@@ -147,17 +162,24 @@
     }
   }
 
+  // The camera button opens the camera (or the photo picker) through its hidden input.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-receipt-camera]");
+    if (button) button.form.querySelector("[data-receipt-input]").click();
+  });
+
+  // A chosen photo goes at once: no send button.
   document.addEventListener("change", function (event) {
-    var input = event.target.closest("[data-receipt-form] input[type=file]");
+    var input = event.target.closest("[data-receipt-input]");
     if (input && input.files.length) sendPhotos(input.form, Array.prototype.slice.call(input.files));
   });
 
-  document.addEventListener("submit", function (event) {
-    var form = event.target.closest("[data-receipt-form]"), input = form && form.querySelector("input[type=file]");
-    if (!input || !input.files.length) return;  // nothing chosen: the server says to choose a photo
-    event.preventDefault();
-    sendPhotos(form, Array.prototype.slice.call(input.files));
-  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { showCameraButtons(document); });
+  } else {
+    showCameraButtons(document);
+  }
+  document.addEventListener("htmx:after:settle", function () { showCameraButtons(document); });
 
   window.TeambudgetReceipts = { shrink: shrink, queueReceiptUpload: queueReceiptUpload };
 })();

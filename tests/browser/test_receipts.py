@@ -59,8 +59,12 @@ def test_a_receipt_photographed_on_a_phone_is_shrunk_and_stored_without_exif(
     cdp.send("Network.enable")
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 50, "downloadThroughput": -1,
                                                   "uploadThroughput": 400 * 1024})
-    page.set_input_files("#photo", files=[{"name": "IMG_2031.jpg", "mimeType": "image/jpeg",
-                                           "buffer": noisy_photo_with_gps()}])
+    # one big camera button, no bare file input and no send button: choosing the photo sends it at once
+    expect(page.locator("#receipts input[type=file]:visible")).to_have_count(0)
+    expect(page.locator("#receipts").get_by_role("button", name="Foto versturen")).to_have_count(0)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Foto van het bonnetje maken").click()
+    chooser.value.set_files(files=[{"name": "IMG_2031.jpg", "mimeType": "image/jpeg", "buffer": noisy_photo_with_gps()}])
     expect(page.locator("[data-receipt-progress]")).to_be_visible()
     thumbnail = page.locator("img[data-receipt-thumb]")
     expect(thumbnail).to_be_visible(timeout=30_000)
@@ -81,6 +85,10 @@ def test_a_receipt_photographed_on_a_phone_is_shrunk_and_stored_without_exif(
     page.locator(f"#amount-{receipt.id}").fill("62,40")
     page.get_by_role("button", name="Bedrag opslaan").click()
     expect(page.locator("[data-receipt-totals]")).to_have_text(re.compile(r"besteed volgens de bonnetjes: €\s62,40"))
+    # what is left on the card: granted − receipts
+    left = session.get(type(request), request.id).granted_amount_cents - 6_240
+    expect(page.locator("[data-receipt-left]")).to_have_text(
+        re.compile(r"Nog over op de kaart: €\s" + f"{left // 100},{left % 100:02d}"))
 
 
 def test_a_non_image_chosen_on_the_phone_is_refused_with_a_message(live_server, signed_in_phone, session, make_team,
@@ -94,7 +102,7 @@ def test_a_non_image_chosen_on_the_phone_is_refused_with_a_message(live_server, 
     page.set_input_files("#photo", files=[{"name": "bonnetje.jpg", "mimeType": "image/jpeg",
                                            "buffer": b"geen foto, maar tekst " * 50}])
     expect(page.locator("#photo-error")).to_contain_text("Dit is geen foto")
-    expect(page.locator("#photo")).to_be_focused()  # so a screen reader reads the message out
+    expect(page.locator("[data-receipt-camera]")).to_be_focused()  # so a screen reader reads the message out
     session.expire_all()
     assert session.exec(select(Receipt)).first() is None
 

@@ -1,0 +1,53 @@
+"""The one next step a request page shows first, for the member looking at it (issue 14).
+
+Invariant: `next_step` is a pure function of what the request page read (models/request_page.py): it reads
+nothing itself and returns one of STEPS, or None when the member has nothing to do and nothing to wait for.
+For the requester of a granted request the steps follow the card's life: take a card, wait for the
+foundation to load it, hand it over, photograph the receipt, state its amount, look back after a month.
+"""
+from models.cards import CardState
+
+#: every step, in the order a request goes through them
+STEPS = ("vote", "wait_for_votes", "take_card", "no_cards", "wait_for_load", "hand_over", "photograph_receipt",
+         "receipt_amounts", "review", "done")
+
+#: the steps of a granted request whose work is in the card part of the page (templates/requests/_card.html)
+CARD_STEPS = frozenset({"take_card", "no_cards", "wait_for_load", "hand_over"})
+#: the steps whose work is in the receipts part (templates/requests/_receipts.html)
+RECEIPT_STEPS = frozenset({"photograph_receipt", "receipt_amounts"})
+
+
+def next_step(page) -> str | None:
+    """The next step on `page` (a models.request_page.RequestPage) for the member it was read for."""
+    request = page.req
+    if page.can_vote:
+        return "vote" if page.my_vote is None else None
+    if request.is_open:
+        return "wait_for_votes" if page.card_panel is None and _is_requester(page) else None
+    if page.card_panel is None or not page.card_panel.mine:
+        return None
+    return _granted_step(page)
+
+
+def _is_requester(page) -> bool:
+    return page.req.requester_id == page.member_id
+
+
+def _granted_step(page) -> str:
+    """The requester's step on a granted request, by its card and receipts."""
+    card = page.card_panel.card
+    state = card.state if card is not None else None
+    if state in (None, CardState.IN_STOCK, CardState.BLOCKED, CardState.LOST):
+        return "take_card" if page.card_panel.stock else "no_cards"
+    if state in (CardState.RESERVED, CardState.LOAD_REQUESTED):
+        return "wait_for_load"
+    if state == CardState.LOADED:
+        return "hand_over"
+    receipts = page.receipt_panel
+    if receipts is not None and receipts.can_add and not receipts.receipts and receipts.waiver is None:
+        return "photograph_receipt"
+    if receipts is not None and receipts.can_add and any(r.amount_cents is None for r in receipts.receipts):
+        return "receipt_amounts"
+    if page.review is not None and page.review.answered_at is None:
+        return "review"
+    return "done"
