@@ -107,6 +107,11 @@ def rename_municipality(session: Session, municipality: Municipality, raw_name) 
     session.add(municipality)
 
 
+def municipality_ids(session: Session) -> list[int]:
+    """The id of every municipality, archived ones too (their bank history still gets checked), in order."""
+    return list(session.exec(select(Municipality.id).order_by(Municipality.id)))
+
+
 def municipalities_with_team_counts(session: Session) -> list[tuple[Municipality, int]]:
     """Every municipality, by name, with its number of active (not archived) teams."""
     teams = (select(District.municipality_id, func.count(Team.id).label("teams"))

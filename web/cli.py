@@ -1,5 +1,5 @@
 """Command-line tasks: migrate, seed the demo municipality, print demo sign-in links, invite an administrator,
-import bank statements."""
+import bank statements, check the bank daily, verify the audit trail."""
 import click
 from flask import current_app, url_for
 from flask.cli import with_appcontext
@@ -18,6 +18,7 @@ def init_app(app):
     app.cli.add_command(budget_year_group)  # budget years
     app.cli.add_command(import_statement_command)  # bank statements
     app.cli.add_command(verify_command)  # the audit trail
+    app.cli.add_command(check_bank_command)  # daily: bank lines matched again, transfers not seen flagged
 
 
 @click.command("migrate")
@@ -188,3 +189,20 @@ def verify_command():
         click.echo(line)
     if not report.ok:
         raise SystemExit(1)
+
+
+@click.command("check-bank")
+@with_appcontext
+def check_bank_command():
+    """For every municipality: match again the bank lines still unmatched, and flag the transfers of executed
+    batches that no statement showed within 5 working days. Run it daily from cron."""
+    from models.clock import today
+    from models.municipalities import municipality_ids
+    from models.reconciliation import reconcile
+
+    for municipality_id in municipality_ids(db()):
+        begin_write(db())  # cron runs it beside the app: on SQLite it writes under the write lock from the start
+        counts = reconcile(db(), municipality_id, today=today())
+        db().commit()
+        click.echo(f"municipality {municipality_id}: {counts['matched']} matched, {counts['flagged']} flagged, "
+                   f"{counts['not_seen']} transfer(s) not seen on a statement")

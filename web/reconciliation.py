@@ -9,9 +9,10 @@ municipality are 404):
   POST /beheer/bank/winkels                          add a rule (category_id, kind, value)
   POST /beheer/bank/winkels/<rule_id>/verwijderen    remove one of our own rules
 
-The queue's GET writes: it first matches the lines still unmatched again and flags transfers no statement
-showed in time (`models.reconciliation.reconcile`), under the write lock and the municipality's lock. Every
-POST holds both before it reads; a refusal draws the page again, 422, with the message beside the form it
+The queue's GET only reads. Lines are matched as they are imported and again when a batch is marked executed;
+transfers no statement showed in time are flagged by `flask --app web check-bank` (cron, daily), which also
+matches again what is still unmatched (`models.reconciliation.reconcile`). Every POST holds the write lock and
+the municipality's lock before it reads; a refusal draws the page again, 422, with the message beside the form it
 belongs to, or on top when that form is gone (a flag resolved meanwhile) (web/respond.py).
 """
 from datetime import date
@@ -22,12 +23,11 @@ from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from models.bank_review import NOTE_MAX, link_choices, parse_link, resolve_flag, resolved_flags
 from models.bounds import parse_id
 from models.catalogue import cost_categories_of
-from models.clock import today
 from models.db import begin_write
 from models.ledger import lock_municipality
 from models.reconciliation import (
     DEFAULT_KEYWORDS, DEFAULT_MCCS, BankFlag, MerchantRule, add_merchant_rule, merchant_rules, open_flags,
-    reconcile, remove_merchant_rule)
+    remove_merchant_rule)
 from web.access import load_of_municipality, signed_in_coordinator
 from web.database import db
 from web.i18n import category_name, format_cents
@@ -144,13 +144,9 @@ def _render_queue(status=200, errors=None, failed_flag_id=None, values=None):
 
 @bp.get("/controle")
 def queue():
-    """The open flags, newest first, each with what the bank showed and a form to resolve it. First the lines
-    still unmatched are matched again and transfers overdue on the statements flagged (so this GET writes)."""
-    begin_write(db())
-    lock_municipality(db(), g.municipality_id)
-    reconcile(db(), g.municipality_id, today=today())
-    db().commit()
+    """The open flags, newest first, each with what the bank showed and a form to resolve it."""
     return _render_queue()
+
 
 
 @bp.post("/controle/<int:flag_id>")
