@@ -16,7 +16,10 @@ Invariants:
   term rounded to whole cents (half a cent up), so the page's lines add up to its total. It uses the
   catalogue's reference cost as it is now, so a corrected figure corrects every report.
 - Totals per team and district count granted requests only (a request granted and then cancelled no
-  longer counts), of one budget year.
+  longer counts), of one budget year. They follow the reports' small-number rule (models.reports.suppress):
+  a team or district built from fewer than 5 requests is suppressed, its amounts hidden, and so is what
+  else is needed (another team, a district, the total) to keep it from being worked back out: a district is
+  the sum of its teams, and the total the sum of the teams and of the districts.
 """
 import re
 from dataclasses import dataclass
@@ -238,6 +241,8 @@ class AvoidedRow:
     requests: int = 0
     avoided_cents: int = 0
     granted_cents: int = 0
+    #: fewer than 5 requests, or hidden so that such a row cannot be worked back out: show "< 5", no amounts
+    suppressed: bool = False
 
 
 @dataclass
@@ -254,31 +259,62 @@ def budget_years_of(session: Session, municipality_id: int) -> list[BudgetYear]:
                              .order_by(BudgetYear.year.desc())))
 
 
-def avoided_cost_totals(session: Session, municipality_id: int, budget_year_id: int | None) -> AvoidedTotals:
+def avoided_cost_totals(session: Session, municipality_id: int, budget_year_id: int | None, *,
+                        district_id: int | None = None, team_id: int | None = None,
+                        category_id: int | None = None) -> AvoidedTotals:
     """Per team and district of the municipality: the granted requests of the budget year that picked at
-    least one scenario, their expected avoided cost (as each request page shows it) and
-    their granted amount. Teams and districts without any are left out (one query)."""
-    rows = session.exec(
+    least one scenario, their expected avoided cost (as each request page shows it) and their granted
+    amount, suppressed where few (`suppress_avoided`). Teams and districts without any are left out; the
+    filters narrow it to one district, team or cost category (one query)."""
+    query = (
         select(SpendRequest.id, SpendRequest.granted_amount_cents, Team.id, Team.name, District.id, District.name,
                AvoidedCostScenario.reference_cost_cents, RequestScenario.likelihood_percent)
         .join(RequestScenario, RequestScenario.request_id == SpendRequest.id)
         .join(AvoidedCostScenario, AvoidedCostScenario.id == RequestScenario.scenario_id)
         .join(Team, Team.id == SpendRequest.team_id).join(District, District.id == Team.district_id)
         .where(District.municipality_id == municipality_id, SpendRequest.status == RequestStatus.GRANTED,
-               SpendRequest.budget_year_id == budget_year_id)).all()
+               SpendRequest.budget_year_id == budget_year_id))
+    if district_id is not None:
+        query = query.where(Team.district_id == district_id)
+    if team_id is not None:
+        query = query.where(SpendRequest.team_id == team_id)
+    if category_id is not None:
+        query = query.where(SpendRequest.cost_category_id == category_id)
     per_request: dict[int, list] = {}
-    for request_id, granted, team_id, team_name, district_id, district_name, cost, likelihood in rows:
-        entry = per_request.setdefault(
-            request_id, [granted or 0, (team_id, team_name), (district_id, district_name), 0])
+    for request_id, granted, team, team_name, district, district_name, cost, likelihood in session.exec(query):
+        entry = per_request.setdefault(request_id, [granted or 0, (team, team_name), (district, district_name), 0])
         entry[3] += round_cents(cost * likelihood)
     teams: dict[int, AvoidedRow] = {}
     districts: dict[int, AvoidedRow] = {}
+    district_of: dict[int, int] = {}
     total = AvoidedRow(name="")
-    for granted, (team_id, team_name), (district_id, district_name), avoided in per_request.values():
-        for row in (teams.setdefault(team_id, AvoidedRow(team_name)),
-                    districts.setdefault(district_id, AvoidedRow(district_name)), total):
+    for granted, (team, team_name), (district, district_name), avoided in per_request.values():
+        district_of[team] = district
+        for row in (teams.setdefault(team, AvoidedRow(team_name)),
+                    districts.setdefault(district, AvoidedRow(district_name)), total):
             row.requests += 1
             row.avoided_cents += avoided
             row.granted_cents += granted
+    suppress_avoided(teams, districts, district_of, total)
     by_name = lambda row: row.name.casefold()  # noqa: E731
     return AvoidedTotals(sorted(teams.values(), key=by_name), sorted(districts.values(), key=by_name), total)
+
+
+def suppress_avoided(teams: dict[int, AvoidedRow], districts: dict[int, AvoidedRow], district_of: dict[int, int],
+                     total: AvoidedRow) -> None:
+    """Mark the rows to hide. Read as one table of districts × teams (a team sits in one district): a cell is
+    a team, a row total a district, a column total that team again, the grand total the municipality's; so
+    models.reports.suppress sees every sum the page shows (district = its teams, total = the teams = the
+    districts) and hides a second member wherever one alone would give a hidden row away."""
+    from models.reports import TOTAL, suppress
+    counts = {(TOTAL, TOTAL): total.requests}
+    for team_id, row in teams.items():
+        counts[(district_of[team_id], team_id)] = counts[(TOTAL, team_id)] = row.requests
+    for district_id, row in districts.items():
+        counts[(district_id, TOTAL)] = row.requests
+    hidden = suppress(counts)
+    for team_id, row in teams.items():
+        row.suppressed = (district_of[team_id], team_id) in hidden or (TOTAL, team_id) in hidden
+    for district_id, row in districts.items():
+        row.suppressed = (district_id, TOTAL) in hidden
+    total.suppressed = (TOTAL, TOTAL) in hidden

@@ -328,3 +328,38 @@ def participation(session: Session, team: Team, year: int, municipality_id: int)
                            .where(Membership.team_id == team.id, Membership.ended_at.is_(None))
                            .order_by(Member.display_name))
     return [(name, counts.get(member_id, 0)) for member_id, name in members]
+
+
+def cross_table_shown(row_labels: dict, column_labels: dict, counts: dict, hidden: set) -> tuple[list, list]:
+    """A `cross_table` as page and downloads show it: (column labels, then TOTAL) and per row, by label and
+    then the TOTAL row, (label, values) where a value is a count, or SUPPRESSED where hidden."""
+    def by_label(labels):
+        return sorted(labels, key=lambda key: (str(labels[key]).casefold(), str(key)))
+    columns = by_label(column_labels) + [TOTAL]
+
+    def values(row):
+        return [SUPPRESSED if (row, column) in hidden else counts.get((row, column), 0) for column in columns]
+    lines = [(str(row_labels[row]), values(row)) for row in by_label(row_labels)] + [(TOTAL, values(TOTAL))]
+    return [str(column_labels.get(column, column)) for column in columns], lines
+
+
+def avoided_shown(row) -> list:
+    """An avoided-cost total (models.avoided_costs.AvoidedRow) as everyone shows it: requests, granted cents,
+    expected avoided cents; or SUPPRESSED and HIDDEN for a suppressed row."""
+    if row.suppressed:
+        return [SUPPRESSED, HIDDEN, HIDDEN]
+    return [row.requests, row.granted_cents, row.avoided_cents]
+
+
+def may_see_team_figures(member, membership, team: Team, municipality_id: int,
+                         chosen_municipality_id: int | None = None) -> bool:
+    """Whether `member` may see a team's own report and participation: the team's active team leader, or
+    the coordinator of the team's municipality (an administrator in the municipality they chose). Other
+    members of the team may not: the figures are for encouraging use, not for deciding."""
+    from models.members import Role
+    if member.is_administrator:
+        coordinates = chosen_municipality_id is not None and chosen_municipality_id == municipality_id
+    else:
+        coordinates = member.is_coordinator and member.municipality_id == municipality_id
+    return coordinates or (membership is not None and membership.is_active and membership.team_id == team.id
+            and membership.member_id == member.id and membership.role == Role.TEAM_LEADER)

@@ -290,6 +290,8 @@ def test_a_teams_participation_is_for_its_team_leader_and_coordinators(client, w
     """Reports: the team leader of the team and the municipality's coordinators (administrators in it);
     any other role of the team 403; another municipality's team 404 (test_foreign_objects_are_refused…)."""
     _sign_in(client, login_as, world, actor)
-    response = client.get(f"/teams/{world['ours'].id}/deelname")
     expected = 200 if actor in ("team_leader", "coordinator", ADMINISTRATOR) else 403
-    assert response.status_code == expected, actor
+    ours = world["ours"].id
+    for url in (f"/teams/{ours}/deelname", f"/teams/{ours}/rapportage", f"/teams/{ours}/rapportage/grafiek.svg",
+                f"/teams/{ours}/rapportage/rapportage.csv", f"/teams/{ours}/rapportage/rapportage.xlsx"):
+        assert client.get(url).status_code == expected, (actor, url)  # reports: a team's own report alike

@@ -2,8 +2,11 @@
 import csv
 import io
 
+from datetime import datetime, timezone
+
 import openpyxl
 import pytest
+from sqlmodel import select
 
 from models.reports import SUPPRESSED
 from tests.unit.test_reports import YEAR, world  # noqa: F401 - the year of requests, as a fixture
@@ -76,3 +79,132 @@ def test_participation_for_the_team_leader_only(client, world, make_member, make
     assert client.get(f"/teams/{team.id}/deelname").status_code == 404
     login_as(make_member(other, "team_leader"))
     assert client.get(f"/teams/{team.id}/deelname").status_code == 404
+
+
+# --- the cross table (district × cost category) on the page and in the downloads ---
+
+def _csv_rows(response):
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+
+
+@pytest.fixture
+def small_district(session, world, make_team):  # noqa: F811
+    """A third district with a team of three requests, each in another cost category: small cells."""
+    from models.requests import SpendRequest
+    from models.teams import BudgetYear, District
+    district = District(municipality_id=world["municipality"].id, name="Stadsdeel Klein")
+    session.add(district)
+    session.flush()
+    team = make_team("Team Klein", municipality=world["municipality"])
+    team.district_id = district.id
+    session.add(team)
+    budget_year = session.exec(select(BudgetYear).where(BudgetYear.municipality_id == world["municipality"].id,
+                                                        BudgetYear.year == YEAR)).one()
+    for category in world["categories"][:3]:
+        session.add(SpendRequest(team_id=team.id, requester_id=world["voter"].id, status="rejected",
+                                 amount_cents=1_000, cost_category_id=category, budget_year_id=budget_year.id,
+                                 posted_at=datetime(YEAR, 3, 3, 9, tzinfo=timezone.utc),
+                                 decided_at=datetime(YEAR, 3, 3, 12, tzinfo=timezone.utc)))
+    session.commit()
+    return team
+
+
+def test_the_cross_table_is_on_the_page_and_in_both_downloads(client, world, small_district, coordinator,  # noqa: F811
+                                                              login_as):
+    login_as(coordinator)
+    html = client.get(f"/beheer/rapportage?jaar={YEAR}").get_data(as_text=True)
+    assert "Aanvragen per stadsdeel en kostensoort" in html and 'id="cross-caption"' in html
+    assert '<th scope="row">Stadsdeel Klein</th>' in html
+    rows = _csv_rows(client.get(f"/beheer/rapportage/rapportage.csv?jaar={YEAR}&tabel=kruistabel"))
+    header, body = rows[0], rows[1:]
+    assert header[0] == "Stadsdeel / Kostensoort" and header[-1] == "Totaal" and body[-1][0] == "Totaal"
+    # every shown count is the direct count; the small district's cells (1 each) are "< 5"
+    from models.teams import CostCategory, District
+    from web.database import db
+    with client.application.app_context():
+        category_names = {c.name_nl: c.id for c in db().exec(select(CostCategory))}
+        district_names = {d.name: d.id for d in db().exec(select(District))}
+    district_of = {team.id: team.district_id for team in world["teams"]}
+    counts = {}
+    for r in world["requests"]:
+        key = (district_of[r.team_id], r.cost_category_id)
+        counts[key] = counts.get(key, 0) + 1
+    for category in world["categories"][:3]:
+        counts[(small_district.district_id, category)] = 1
+    hidden = 0
+    for line in body[:-1]:
+        district = district_names[line[0]]
+        for name, value in zip(header[1:-1], line[1:-1]):
+            expected = counts.get((district, category_names[name]), 0)
+            if value == SUPPRESSED:
+                hidden += 1
+            else:
+                assert int(value) == expected and not 0 < expected < 5
+        if line[-1] != SUPPRESSED:
+            assert int(line[-1]) == sum(count for (d, _c), count in counts.items() if d == district)
+    klein = next(line for line in body if line[0] == "Stadsdeel Klein")
+    assert klein[1:].count(SUPPRESSED) >= 3 and body[-1][-1] == str(163)
+    # complementary: no row or column of the table has exactly one "< 5" (else the totals would tell it)
+    for line in body:
+        assert line[1:].count(SUPPRESSED) != 1, line
+    for column in range(1, len(header)):
+        assert [line[column] for line in body].count(SUPPRESSED) != 1, header[column]
+    assert hidden >= 4
+    # the XLSX has the same table on its own sheet (numbers as numbers), next to the figures and avoided costs
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/beheer/rapportage/rapportage.xlsx?jaar={YEAR}").data))
+    assert workbook.sheetnames == ["Rapportage", "Kruistabel", "Voorkomen kosten"]
+    sheet = [list(row) for row in workbook["Kruistabel"].iter_rows(values_only=True)]
+    assert sheet[0] == header
+    assert [[cell if isinstance(cell, str) else str(cell) for cell in row] for row in sheet[1:]] == body
+    assert any(isinstance(cell, int) for row in sheet[1:] for cell in row)
+
+
+# --- a team's own report, for its team leader ---
+
+def test_the_team_leader_sees_the_report_of_their_own_team_only(client, world, make_member, login_as):  # noqa: F811
+    oost, oost2, west = world["teams"]
+    login_as(make_member(oost, "team_leader", name="Lea"))
+    page = client.get(f"/teams/{oost.id}/rapportage?jaar={YEAR}&indeling=period")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Rapportage van Team Oost" in html and f'src="/teams/{oost.id}/rapportage/grafiek.svg' in html
+    assert "Team West" not in html and "Team Oost 2" not in html and 'name="team"' not in html
+    assert "Aanvragen per periode en kostensoort" in html and "Voorkomen kosten (verwacht)" in html
+    own = sum(1 for r in world["requests"] if r.team_id == oost.id)
+    # another team in the URL is ignored: always this team's figures
+    for query in (f"?jaar={YEAR}", f"?jaar={YEAR}&team={west.id}", f"?jaar={YEAR}&stadsdeel={west.district_id}"):
+        rows = _csv_rows(client.get(f"/teams/{oost.id}/rapportage/rapportage.csv" + query))
+        assert rows[-1][:2] == ["Totaal", str(own)], query
+    cross = _csv_rows(client.get(f"/teams/{oost.id}/rapportage/rapportage.csv?jaar={YEAR}&tabel=kruistabel"))
+    assert cross[0][0] == "Periode / Kostensoort" and cross[-1][-1] == str(own)
+    chart = client.get(f"/teams/{oost.id}/rapportage/grafiek.svg?jaar={YEAR}&team={west.id}")
+    assert chart.mimetype == "image/svg+xml" and b"Team West" not in chart.data
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/teams/{oost.id}/rapportage/rapportage.xlsx").data))
+    assert workbook.sheetnames == ["Rapportage", "Kruistabel", "Voorkomen kosten"]
+    # small cells stay suppressed for the team leader too: a month of one category is small
+    assert SUPPRESSED in [cell for row in cross[1:] for cell in row[1:]]
+    # not another team's report, nor the municipality's
+    for url in (f"/teams/{west.id}/rapportage", f"/teams/{west.id}/rapportage/rapportage.csv",
+                f"/teams/{oost2.id}/rapportage/grafiek.svg", f"/teams/{oost2.id}/rapportage/rapportage.xlsx"):
+        assert client.get(url).status_code == 404, url
+    for url in ("/beheer/rapportage", "/beheer/rapportage/rapportage.xlsx", "/beheer/rapportage/grafiek.svg"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_the_team_page_links_the_team_leader_to_the_report(client, world, make_member, login_as):  # noqa: F811
+    oost = world["teams"][0]
+    login_as(make_member(oost, "team_leader", name="Lea"))
+    html = client.get(f"/teams/{oost.id}").get_data(as_text=True)
+    assert f'href="/teams/{oost.id}/rapportage"' in html and f'href="/teams/{oost.id}/deelname"' in html
+    login_as(make_member(oost, "worker", name="Wout"))
+    html = client.get(f"/teams/{oost.id}").get_data(as_text=True)
+    assert f'/teams/{oost.id}/rapportage' not in html
+    assert client.get(f"/teams/{oost.id}/rapportage").status_code == 403
+
+
+def test_a_coordinator_reads_a_teams_report_of_their_municipality(client, world, coordinator, login_as):  # noqa: F811
+    west = world["teams"][2]
+    login_as(coordinator)
+    rows = _csv_rows(client.get(f"/teams/{west.id}/rapportage/rapportage.csv?jaar={YEAR}"))
+    assert rows[-1][1] == str(sum(1 for r in world["requests"] if r.team_id == west.id))
