@@ -17,8 +17,11 @@ run: install translations migrate
 	@echo "Teambudget runs on http://localhost:$(PORT) (Ctrl+C stops it)."
 	@$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --log-level warning 'web:create_app()'
 
+# One pytest worker per core (pytest-xdist); each worker has its own databases (tests/conftest.py).
+# TEST_WORKERS=0 runs in one process, e.g. to read a failure's output in order.
+TEST_WORKERS ?= auto
 test: dev translations chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 # Requests per second, p50/p95 latency and server CPU per request of the inbox, the vote and the live poll,
 # at ~1,000 and ~100,000 ledger entries (tests/bench/). Prints the figures; never fails on them.

@@ -2,6 +2,9 @@
 
 SQLite (default): the migrated schema is built once per run and copied for every test.
 PostgreSQL (TEST_DATABASE_URL): the schema is migrated once, and every test starts from empty tables.
+Under pytest-xdist (`make test` runs `-n 2`) each worker is its own process with its own databases: SQLite
+copies its own template; on PostgreSQL a worker uses TEST_DATABASE_URL's database name + "_" + its id
+(created here, dropped when the worker ends), so no two workers ever empty each other's tables.
 """
 import os
 import shutil
@@ -9,10 +12,45 @@ import tempfile
 from datetime import date
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlmodel import SQLModel, create_engine, select
 
 os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="teambudget-instance-"))
+
+
+def _worker_database_url(url: str, worker: str) -> str:
+    """The URL of this xdist worker's own database on the same server, created when missing."""
+    import psycopg
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if os.environ.get("TEST_DATABASE_URL") and _XDIST_WORKER:
+    # before any test module reads it: modules and the processes tests start see this worker's database
+    os.environ["TEST_DATABASE_URL"] = _worker_database_url(os.environ["TEST_DATABASE_URL"], _XDIST_WORKER)
+
+
+def pytest_unconfigure(config):
+    """A worker drops its own PostgreSQL database when it ends (the run's main database is the caller's)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not (url and _XDIST_WORKER):
+        return
+    import psycopg
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+    except psycopg.Error:
+        pass  # a database left behind costs disk, not correctness: the next run drops and rebuilds its schema
 
 import models  # noqa: E402,F401
 from models import migrate  # noqa: E402
