@@ -17,6 +17,8 @@ from models.teams import municipality_of_team
 from tests.browser.conftest import axe_violations, format_violations
 
 LANGUAGES = ["nl", "en"]
+#: `<html lang>` of each language: English is British English (web/i18n.py)
+HTML_LANG = {"nl": "nl", "en": "en-GB"}
 
 
 @pytest.fixture
@@ -44,12 +46,12 @@ def choose_language(page, lang):
     """Pick `lang` with the footer's language button, as a member would (Dutch is the default)."""
     if lang != "nl":
         page.get_by_role("button", name="English").click()
-    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
 
 
 def assert_accessible(page, lang, what):
     """The page is in `lang` and axe finds nothing on it."""
-    expect(page.locator("html")).to_have_attribute("lang", lang)
+    expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
     violations = axe_violations(page)
     assert violations == [], f"{what} ({lang}):\n{format_violations(violations)}"
     # Reflow (WCAG 1.4.10), which axe does not measure: nothing makes the page wider than the phone.

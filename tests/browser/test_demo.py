@@ -21,6 +21,6 @@ def test_printed_demo_link_creates_a_passkey_and_lands_in_the_team(live_server, 
     expect(page.locator("#team-balance")).to_contain_text("€\xa02.500,00")
 
     page.get_by_role("button", name="English").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("html")).to_have_attribute("lang", "en-GB")
     expect(page.get_by_text("your role: Social worker")).to_be_visible()
     expect(page.get_by_role("heading", name="Requests")).to_be_visible()
