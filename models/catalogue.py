@@ -116,6 +116,22 @@ def provisions_for_category(session: Session, category: CostCategory | None) -> 
         .order_by(Provision.position, Provision.name)))
 
 
+def provisions_by_category(session: Session, categories: list[CostCategory]) -> dict[int, list[Provision]]:
+    """`provisions_for_category` of each of `categories` (of one municipality), read in two queries: the
+    request form carries them all, so it works offline whatever category is chosen."""
+    if not categories:
+        return {}
+    provisions = list(session.exec(select(Provision).where(
+        Provision.municipality_id == categories[0].municipality_id, Provision.active)
+        .order_by(Provision.position, Provision.name)))
+    links: dict[int, set[int]] = {}
+    for provision_id, category_id in session.exec(select(ProvisionCategory.provision_id, ProvisionCategory.cost_category_id)
+                                                  .where(ProvisionCategory.provision_id.in_([p.id for p in provisions]))):
+        links.setdefault(provision_id, set()).add(category_id)
+    return {category.id: [p for p in provisions if p.id not in links or category.id in links[p.id]]
+            for category in categories}
+
+
 def canonical_provision_name(session: Session, municipality_id: int, name: str) -> str:
     """`name` as the municipality's provision of that name writes it (case aside), else `name` itself."""
     folded = name.casefold()

@@ -3,7 +3,9 @@
 Invariant: `find_personal_data` reports every BSN (nine digits passing the 11-proef), IBAN with a valid
 checksum, Dutch phone number, e-mail address and postcode-with-house-number in a text, each with the
 fragment and the reason; amounts, dates and nine-digit numbers that fail the 11-proef are not reported.
-`check_no_personal_data` turns findings into a RuleViolation naming the first fragment.
+`check_no_personal_data` (one text) and `check_texts_for_personal_data` (every text of a form at once) turn
+the findings into one `PersonalDataFound` that names every fragment, so the worker fixes them all in one
+edit; `highlighted` cuts a text into plain and found parts for showing each where it stands.
 
 Invariant: every finding's fragment is exactly `text[start:end]`, and findings never overlap.
 Invariant: an IBAN-shaped string whose only fault is its check digits is not reported (the rule asks for a
@@ -179,11 +181,66 @@ def _overlaps_any(finding: Finding, others: list[Finding]) -> bool:
     return any(finding.start < other.end and other.start < finding.end for other in others)
 
 
-def check_no_personal_data(text: str, *, field: str) -> None:
-    """RuleViolation naming the first fragment of personal data in `text`, if there is one."""
-    findings = find_personal_data(text)
+class _EveryFinding:
+    """The refusal's sentence naming every finding, translated when it is shown (as a lazy string is)."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+
+    def __str__(self):
+        found = ", ".join(str(_l("‘%(fragment)s’ lijkt %(kind)s", fragment=finding.fragment, kind=finding.label))
+                          for finding in self.findings)
+        return str(_l("Haal persoonsgegevens weg: %(found)s. Beschrijf de situatie zonder gegevens waarmee iemand "
+                      "de cliënt kan herkennen.", found=found))
+
+
+class PersonalDataFound(RuleViolation):
+    """Texts hold personal data: every finding of every field, in the order of the fields and the text."""
+
+    def __init__(self, findings: dict[str, tuple[str, list[Finding]]]):
+        #: field name -> (its text, the findings in it), only fields with findings
+        self.findings = findings
+        every = [finding for _text, found in findings.values() for finding in found]
+        super().__init__(_EveryFinding(every), field=next(iter(findings)))
+
+    def by_field(self) -> list[tuple[str, list, list[Finding]]]:
+        """(field, its text in parts as `highlighted` cuts it, its findings) for every field with findings."""
+        return [(field, highlighted(text, found), found) for field, (text, found) in self.findings.items()]
+
+    def messages(self) -> dict:
+        """field name -> the sentence naming the findings in that field, to stand beside it."""
+        return {field: _EveryFinding(found) for field, (_text, found) in self.findings.items()}
+
+    def count(self) -> int:
+        """How many findings there are in all."""
+        return sum(len(found) for _text, found in self.findings.values())
+
+    def as_json(self) -> list[dict]:
+        """Every finding for a script: field, fragment, what it looks like, and where it stands in the text."""
+        return [{"field": field, "fragment": finding.fragment, "kind": str(finding.label), "start": finding.start,
+                 "end": finding.end} for field, (_text, found) in self.findings.items() for finding in found]
+
+
+def check_texts_for_personal_data(texts: dict[str, str]) -> None:
+    """PersonalDataFound listing every finding in every text of `texts` (field name -> text), if any."""
+    findings = {field: (text, found) for field, text in texts.items() if (found := find_personal_data(text))}
     if findings:
-        first = findings[0]
-        raise RuleViolation(_l("Haal persoonsgegevens weg: ‘%(fragment)s’ lijkt %(kind)s. Beschrijf de situatie "
-                               "zonder gegevens waarmee iemand de cliënt kan herkennen.",
-                               fragment=first.fragment, kind=first.label), field=field)
+        raise PersonalDataFound(findings)
+
+
+def check_no_personal_data(text: str, *, field: str) -> None:
+    """PersonalDataFound naming every fragment of personal data in `text`, if there is one."""
+    check_texts_for_personal_data({field: text})
+
+
+def highlighted(text: str, findings: list[Finding]) -> list[tuple[str, Finding | None]]:
+    """`text` in parts: (plain text, None) and (fragment, its finding), in order, together the whole text."""
+    parts, position = [], 0
+    for finding in findings:
+        if finding.start > position:
+            parts.append((text[position:finding.start], None))
+        parts.append((text[finding.start:finding.end], finding))
+        position = finding.end
+    if position < len(text):
+        parts.append((text[position:], None))
+    return parts

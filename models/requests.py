@@ -27,7 +27,7 @@ from models.members import Membership, Role
 from models.bounds import parse_id
 from models.catalogue import provisions_for_category
 from models.money import parse_amount
-from models.privacy import check_no_personal_data
+from models.privacy import check_no_personal_data, check_texts_for_personal_data
 from models.rules import RuleViolation, step
 from models.teams import CostCategory, District, Team, current_budget_year
 
@@ -261,8 +261,9 @@ def post_request(session: Session, request: SpendRequest, team: Team, member_id:
     # checked again here: the cap may have been lowered since the draft was saved
     if request.amount_cents > team.household_cap_cents:
         raise RuleViolation(_l("Het bedrag is hoger dan het maximum per huishouden."), field="amount")
-    for field_name in ("situation", "prevents", "legitimacy", "own_contribution", "alternatives_note"):
-        check_no_personal_data(getattr(request, field_name), field=field_name)
+    # every finding in every text at once, so one edit fixes them all
+    check_texts_for_personal_data({field_name: getattr(request, field_name) for field_name in (
+        "situation", "prevents", "legitimacy", "own_contribution", "alternatives_note")})
     municipality_id = session.get(District, team.district_id).municipality_id
     budget_year = current_budget_year(session, municipality_id, today())
     if budget_year is None:

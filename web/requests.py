@@ -29,7 +29,8 @@ from models.db import begin_write
 from models.decisions import decide
 from models.ledger import lock_for_money
 from models.money import parse_amount
-from models.catalogue import provisions_for_category
+from models.catalogue import provisions_by_category, provisions_for_category
+from models.privacy import PersonalDataFound
 from models.request_page import category_of
 from models.requests import (
     DraftInput, RequestStatus, add_comment, may_request, post_request,
@@ -71,7 +72,14 @@ def _categories():
     return active_cost_categories(db(), g.team)
 
 
-def _render_form(draft_input=None, spend_request=None, status=200, errors=None):
+def _errors_of(violation) -> dict:
+    """Where a refusal of the form stands: beside each field with personal data, else beside its one field."""
+    if isinstance(violation, PersonalDataFound):
+        return violation.messages()
+    return {violation.field or "form": violation.message}
+
+
+def _render_form(draft_input=None, spend_request=None, status=200, errors=None, violation=None):
     categories = _categories()
     chosen = (draft_input.cost_category_id if draft_input else None) or (spend_request and spend_request.cost_category_id)
     category = next((c for c in categories if str(c.id) == str(chosen)), None)
@@ -90,7 +98,9 @@ def _render_form(draft_input=None, spend_request=None, status=200, errors=None):
     return render_template("requests/form.html", team=g.team, form=draft_input or DraftInput(),
                            spend_request=spend_request, categories=categories, provisions=provisions,
                            kept_names=kept, scenarios=offered_scenarios(db(), g.team, spend_request),
-                           likelihoods=LIKELIHOODS, errors=errors or {}), status
+                           likelihoods=LIKELIHOODS, errors=errors or {},
+                           refusal=violation if isinstance(violation, PersonalDataFound) else None,
+                           provisions_by_category={"": [], **provisions_by_category(db(), categories)}), status
 
 
 def _posted_draft():
@@ -142,7 +152,7 @@ def _save(existing):
     draft_input = _posted_draft()
     shown = DraftInput(**{**vars(draft_input), "household_reference": ""})  # the reference is never sent back
     g.refusal_view = lambda violation: _render_form(shown, g.get("saved_draft") or existing, 422,
-                                                    {violation.field or "form": violation.message})
+                                                    _errors_of(violation), violation)
     saved = save_draft(db(), g.team, g.membership, draft_input, request=existing,
                        household_secret=current_app.config["HOUSEHOLD_KEY_SECRET"])
     # before g.saved_draft: a refused pick rolls a new draft back, and the form must not point at it
@@ -152,7 +162,8 @@ def _save(existing):
         db().commit()
     if request.form.get("action") == "post":
         post_request(db(), saved, g.team, current_user.id)
-    back = url_for("requests.show", request_id=saved.id, **({"opgeslagen": 1} if saved.status == RequestStatus.DRAFT else {}))
+    back = url_for("requests.show", request_id=saved.id,
+                   **({"opgeslagen": 1} if saved.status == RequestStatus.DRAFT else {"verstuurd": 1}))
     return respond(json={"status": saved.status, "redirect": back}, back=back)
 
 

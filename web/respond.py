@@ -55,8 +55,11 @@ def respond(status: int = 200, *, json: dict | None = None, back: str | None = N
 
 
 def refusal_json(violation, **more) -> dict:
-    """What a script is told of a refusal: the message and the field it belongs beside."""
-    return {"error": str(violation.message), "field": violation.field, **more}
+    """What a script is told of a refusal: the message and the field it belongs beside; for personal data,
+    every finding with where it stands (models.privacy.PersonalDataFound), so the page can mark them all."""
+    findings = violation.as_json() if hasattr(violation, "as_json") else None
+    return {"error": str(violation.message), "field": violation.field, **({"findings": findings} if findings else {}),
+            **more}
 
 
 def refusal_shows(render):

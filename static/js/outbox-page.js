@@ -4,7 +4,8 @@
      photo (queueUpload, static/js/receipts.js) is an item with a Blob.
    - Items belong to a member: each carries the owner tag of the page that queued it (<meta name=
      "outbox-owner">); another member's drafts on this phone are never shown or restored here.
-   - The request form (data-outbox-autosave) is saved at every change and restored when it opens again;
+   - The request form (data-outbox-autosave) is saved at every change and restored when it opens again; its
+     cost category's other provisions come from the page itself (showAlternatives), online or offline;
      every submit of a data-outbox form goes through queue(), online or not: one path, one UUID.
    - The outbox page (/uitbak) and the count in the header are drawn from IndexedDB at every change.
    - Signing out deletes the database: confirmSignOut() asks first when items are pending (signout.js). */
@@ -62,7 +63,8 @@
     if (!left) return { state: "sent", result: outbox.answerOf(item.id) || {} };
     if (PROBLEMS.indexOf(left.state) < 0) outbox.askBackgroundSync();
     var pending = left.state === "waiting" || left.state === "sending";
-    return { state: left.state, message: pending ? texts().queued : messageOf(left), field: left.field };
+    return { state: left.state, message: pending ? texts().queued : messageOf(left), field: left.field,
+             findings: left.findings };
   }
 
   // A receipt photo (static/js/receipts.js): the shrunk Blob waits here with the upload's other fields. The
@@ -108,7 +110,26 @@
     });
   }
 
-  var saving = Promise.resolve(), restoringCategory = false;
+  var saving = Promise.resolve();
+
+  // The request form carries every cost category's other provisions in the page (templates/requests/form.html,
+  // a <template data-alternatives-for> each): choosing a category shows its list from the page itself, so it
+  // works offline from the cached page too. Boxes ticked before stay ticked when the new list has them.
+  function showAlternatives(select) {
+    var current = document.getElementById("alternatives");
+    var source = document.querySelector('template[data-alternatives-for="' + CSS.escape(select.value) + '"]');
+    if (!current || !source) return;
+    var ticked = Array.prototype.map.call(current.querySelectorAll("input[type=checkbox]:checked"),
+                                          function (box) { return box.value; });
+    var fresh = source.content.firstElementChild.cloneNode(true);
+    fresh.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = ticked.indexOf(box.value) >= 0; });
+    current.replaceWith(fresh);
+  }
+
+  // Captured, so the list is in place before the form's autosave reads the fields.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("select[data-alternatives-select]")) showAlternatives(event.target);
+  }, true);
 
   // Read and write in one transaction: a save that races a submit must not turn the item being sent
   // back into a draft (which would leave it unsent).
@@ -128,42 +149,33 @@
     return saving;
   }
 
-  async function restoreDraft(form, checkboxesOnly) {
+  async function restoreDraft(form) {
     var owner = currentOwner();  // another member's draft on this phone is theirs, never shown here
     var item = (await outbox.items()).filter(function (it) { return it.formKey === location.pathname && it.owner === owner; })[0];
     // What the worker typed since the page opened wins over an older copy (the copy is being replaced).
-    if (!item || (!checkboxesOnly && form.hasAttribute("data-outbox-typed"))) return;
-    var select = form.querySelector("select[hx-get]"), before = select && select.value;
-    applyFields(form, item.fields, checkboxesOnly);
-    // The alternatives belong to the cost category: fetch them again for the restored one (online only),
-    // then tick what was ticked (initAutosave, after htmx brought them).
-    if (!checkboxesOnly && select && select.value !== before && window.htmx) {
-      form.setAttribute("data-outbox-restoring", "");
-      restoringCategory = true;  // this change is the copy's own, not an edit: it must not be saved as one
-      try { htmx.trigger(select, "change"); } finally { restoringCategory = false; }
+    if (!item || form.hasAttribute("data-outbox-typed")) return;
+    var select = form.querySelector("select[data-alternatives-select]"), before = select && select.value;
+    applyFields(form, item.fields, false);
+    // The alternatives belong to the cost category: show the restored one's list (from the page, so offline
+    // too), then tick what was ticked. Not an edit: nothing is saved for it.
+    if (select && select.value !== before) {
+      showAlternatives(select);
+      applyFields(form, item.fields, true);
     }
-    if (!checkboxesOnly && PROBLEMS.indexOf(item.state) >= 0) showNotice(form, messageOf(item), "alert", item.field);
-    else if (!checkboxesOnly && item.state === "waiting") showNotice(form, texts().queued, "status");
+    if (PROBLEMS.indexOf(item.state) >= 0) showNotice(form, messageOf(item), "alert", item.field, item.findings);
+    else if (item.state === "waiting") showNotice(form, texts().queued, "status");
   }
 
   function initAutosave(root) {
     root.querySelectorAll("form[data-outbox-autosave]:not([data-outbox-ready])").forEach(function (form) {
       form.setAttribute("data-outbox-ready", "");
-      restoreDraft(form, false);
+      restoreDraft(form);
       ["input", "change"].forEach(function (type) {
         form.addEventListener(type, function (event) {
-          // Saving the restored copy again could revive, as a new draft, an item sent meanwhile.
-          if (restoringCategory) return;
           if (event.isTrusted) form.setAttribute("data-outbox-typed", "");
           saveDraft(form);
         });
       });
-    });
-    // After htmx brought the alternatives of a restored category, tick again what the worker had ticked
-    // (only then: after the worker chose a category, the boxes are theirs to tick).
-    root.querySelectorAll("form[data-outbox-autosave][data-outbox-restoring]").forEach(function (form) {
-      form.removeAttribute("data-outbox-restoring");
-      restoreDraft(form, true);
     });
   }
 
@@ -188,7 +200,33 @@
     return (t.titleOf || "{kind}: {subject}").replace("{kind}", kind).replace("{subject}", item.subject);
   }
 
-  function showNotice(form, text, role, field) {
+  // A personal-data refusal (models/privacy.py): every finding marked in a copy of its field's text where
+  // it stands, under the field, so one edit fixes them all. Built with text nodes: nothing typed becomes HTML.
+  function markFindings(form, findings) {
+    form.querySelectorAll("[data-privacy-marks]").forEach(function (el) { el.remove(); });
+    var byField = {};
+    (findings || []).forEach(function (finding) { (byField[finding.field] = byField[finding.field] || []).push(finding); });
+    Object.keys(byField).forEach(function (name) {
+      var control = form.querySelector('[name="' + CSS.escape(name) + '"]');
+      if (!control) return;
+      var text = control.value, marks = document.createElement("p"), position = 0;
+      marks.className = "prose privacy-refusal__text";
+      marks.setAttribute("data-privacy-marks", "");
+      byField[name].forEach(function (finding) {
+        if (text.slice(finding.start, finding.end) !== finding.fragment) return;  // edited since: nothing to mark
+        marks.appendChild(document.createTextNode(text.slice(position, finding.start)));
+        var mark = document.createElement("mark");
+        mark.textContent = finding.fragment;
+        marks.appendChild(mark);
+        position = finding.end;
+      });
+      marks.appendChild(document.createTextNode(text.slice(position)));
+      control.parentNode.insertBefore(marks, control.nextSibling);
+    });
+  }
+
+  // role "alert" is a refusal: it says what to change here, and links to no outbox (nothing waits there).
+  function showNotice(form, text, role, field, findings) {
     var notice = form.parentNode.querySelector("[data-outbox-notice]");
     if (!notice) {
       notice = document.createElement("p");
@@ -202,10 +240,18 @@
     form.querySelectorAll("[data-outbox-field-error], .field__error").forEach(function (el) { el.remove(); });
     form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
     setTimeout(function () {  // filled after it is in the page, so screen readers announce it
-      notice.textContent = text + " ";
-      notice.appendChild(linkToOutbox());
+      notice.textContent = text;
+      if (role !== "alert") { notice.append(" "); notice.appendChild(linkToOutbox()); }
     }, 50);
-    var control = field && form.querySelector('[name="' + field + '"]');
+    markFindings(form, findings);
+    var names = [field].concat((findings || []).map(function (finding) { return finding.field; }));
+    names.filter(function (name, index) { return name && names.indexOf(name) === index; }).forEach(function (name, index) {
+      markInvalid(form.querySelector('[name="' + CSS.escape(name) + '"]'), name, text, index === 0);
+    });
+  }
+
+  // The message beside a field (every field a refusal names), tied to it; the first one gets the focus.
+  function markInvalid(control, field, text, focus) {
     if (control) {
       var error = document.createElement("p");
       error.className = "field__error";
@@ -216,7 +262,7 @@
       control.setAttribute("aria-invalid", "true");
       var hints = (control.getAttribute("aria-describedby") || "").split(" ").filter(function (id) { return id && !/-error$/.test(id); });
       control.setAttribute("aria-describedby", [error.id].concat(hints).join(" "));
-      control.focus();
+      if (focus) control.focus();
     }
   }
 
@@ -236,7 +282,8 @@
     }).then(function (outcome) {
       if (outcome.state === "sent") { location.assign(outcome.result.redirect || location.href); return; }
       var problem = PROBLEMS.indexOf(outcome.state) >= 0;
-      showNotice(form, problem ? outcome.message : texts().queued, problem ? "alert" : "status", outcome.field);
+      showNotice(form, problem ? outcome.message : texts().queued, problem ? "alert" : "status", outcome.field,
+                 problem ? outcome.findings : null);
       if (!autosaved && outcome.state !== "conflict") form.reset();
     }).finally(function () {
       buttons.forEach(function (button) { button.disabled = false; });
@@ -310,12 +357,30 @@
 
   outbox.onChange(refreshViews);
   window.addEventListener("online", function () { outbox.sync(); });
+  // A confirmation on a page just opened ("Verstuurd naar je team"): a live region's text is read out when it
+  // changes, not when the page arrives with it, so it is put in again; a reload does not show it twice.
+  function announce(root) {
+    root.querySelectorAll("[data-announce]:not([data-announced])").forEach(function (region) {
+      var text = region.textContent;
+      region.setAttribute("data-announced", "");
+      region.textContent = "";
+      setTimeout(function () { region.textContent = text; }, 100);
+    });
+    if (root.querySelector("[data-announce]") && /[?&]verstuurd=/.test(location.search)) {
+      var url = new URL(location.href);
+      url.searchParams.delete("verstuurd");
+      history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    announce(document);
     initAutosave(document);
     refreshViews();
     if (navigator.onLine) outbox.sync();  // app start: send what an earlier visit left behind
   });
   document.addEventListener("htmx:after:settle", function () {
+    announce(document);
     initAutosave(document);
     refreshViews();
   });

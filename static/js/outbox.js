@@ -202,7 +202,9 @@
       await patchItem(item.id, { state: "waiting", message: data.error || "", status: response.status });
       return "later";
     }
-    await patchItem(item.id, { state: "conflict", message: data.error || "", field: data.field || null, status: response.status });
+    // a personal-data refusal names every finding with its place (web/respond.py refusal_json)
+    await patchItem(item.id, { state: "conflict", message: data.error || "", field: data.field || null,
+                               findings: data.findings || null, status: response.status });
     return "conflict";
   }
 

@@ -37,7 +37,7 @@ def _open_request(client, login_as, world):
     login_as(world["members"]["worker"])
     response = client.post(f"/teams/{world['team'].id}/aanvragen", data=_draft(world))
     assert response.status_code == 303
-    return int(response.headers["Location"].rsplit("/", 1)[1])
+    return int(response.headers["Location"].split("?")[0].rsplit("/", 1)[1])
 
 
 def test_same_request_uuid_twice_posts_one_request_and_answers_the_same(client, session, login_as, team_world):
