@@ -10,8 +10,18 @@ What counts:
 - time to card: the first Card.handed_over_at of a granted request − its decided_at (median hours).
 - underspend per team: the team's annual budget for the year − what it granted in that year.
 
-The rows are read with one narrow, filtered query (municipality, budget year, team, category) and grouped
-here: every figure needs the grouped values for its median anyway, and the set is one municipality-year.
+How it is read (the report page must stay fast at a year of 100,000 requests): the database groups.
+Each query is grouped by the column the dimension needs (team, cost category or the month of posted_at,
+`_SQL_KEYS`) and read from one covering index (ix_spendrequest_year_figures, migration 0016); districts
+are summed from their teams and quarters from their months here, which only adds up counts.
+- counts and sums are grouped by status, loan or gift and granted amount: a median of amounts is read
+  from that histogram, since amounts repeat;
+- durations come back as whole microseconds (`_Microseconds`, per dialect), so the hours, their median
+  and the 24-hour line are exactly those of the Python timedelta. A median needs every value, which no
+  index holds, so the duration figures are kept per process and read again only when the fingerprint of
+  the decided requests (read with the counts) or of the handed-over cards changes (`_duration_figures`).
+`report_rows` and `figures_of` keep the same figures as a plain computation over the rows, one dataclass
+per request: the tests hold the grouped path to it.
 
 Small-number suppression (`suppress`, used by page, chart and downloads alike):
 1. Primary: a cell counting 1 to 4 requests is suppressed: it shows "< 5" and its amounts are hidden.
@@ -24,12 +34,15 @@ Small-number suppression (`suppress`, used by page, chart and downloads alike):
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 
-from sqlalchemy import func
+from sqlalchemy import BigInteger, String, and_, case, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
 from models.cards import Card
@@ -42,6 +55,7 @@ THRESHOLD = 5
 PERIODS = ("month", "quarter")
 DIMENSIONS = ("district", "category", "team", "period")
 TOTAL = "__total__"
+DECIDED = (RequestStatus.GRANTED, RequestStatus.REJECTED, RequestStatus.SOLVED)
 
 
 @dataclass
@@ -104,14 +118,20 @@ def budget_year_of(session: Session, municipality_id: int, year: int) -> BudgetY
                                                  BudgetYear.year == year)).first()
 
 
+def _first_card():
+    """Per request, when its first card was handed over."""
+    return (select(Card.request_id, func.min(Card.handed_over_at).label("card_at"))
+            .where(Card.handed_over_at.is_not(None)).group_by(Card.request_id).subquery())
+
+
 def report_rows(session: Session, municipality_id: int, year: int, *, district_id: int | None = None,
                 category_id: int | None = None, team_id: int | None = None) -> list[Row]:
-    """The posted requests of the municipality's budget year `year`, filtered; one query."""
+    """The posted requests of the municipality's budget year `year`, filtered, one Row each: the plain
+    computation the grouped queries of `report` are held to (slow at scale: one object per request)."""
     budget_year = budget_year_of(session, municipality_id, year)
     if budget_year is None:
         return []
-    card_at = (select(Card.request_id, func.min(Card.handed_over_at).label("card_at"))
-               .where(Card.handed_over_at.is_not(None)).group_by(Card.request_id).subquery())
+    card_at = _first_card()
     query = (select(SpendRequest.team_id, Team.district_id, SpendRequest.cost_category_id, SpendRequest.posted_at,
                     SpendRequest.decided_at, SpendRequest.status, SpendRequest.amount_cents,
                     SpendRequest.granted_amount_cents, SpendRequest.granted_kind, card_at.c.card_at)
@@ -169,6 +189,241 @@ def key_of(row: Row, dimension: str, period: str):
     return period_of(row.posted_at, period)
 
 
+# --- the grouped queries ----------------------------------------------------------------------------------
+
+class _Month(FunctionElement):
+    """'YYYY-MM' of a timestamp as stored (UTC), as period_of reads it."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_Month)
+def _month_default(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+
+@compiles(_Month, "sqlite")
+def _month_sqlite(element, compiler, **kw):
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+class _Microseconds(FunctionElement):
+    """Whole microseconds from the second timestamp to the first: exact, as timedelta counts them."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(_Microseconds)
+def _microseconds_default(element, compiler, **kw):
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) * 1000000 AS BIGINT)"
+
+
+@compiles(_Microseconds, "sqlite")
+def _microseconds_sqlite(element, compiler, **kw):
+    # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff': whole seconds from julianday (rounded, so exact) plus
+    # the difference of the six digits after the point
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return (f"(CAST(round((julianday(substr({later}, 1, 19)) - julianday(substr({earlier}, 1, 19))) * 86400) "
+            f"AS INTEGER) * 1000000 + (CAST(substr({later}, 21, 6) AS INTEGER) "
+            f"- CAST(substr({earlier}, 21, 6) AS INTEGER)))")
+
+
+#: the column each dimension is grouped by in SQL
+_SQL_KEYS = {"district": SpendRequest.team_id, "team": SpendRequest.team_id,
+             "category": SpendRequest.cost_category_id, "period": _Month(SpendRequest.posted_at)}
+
+
+@dataclass
+class _Scope:
+    """What one report reads: a budget year, the municipality's teams within the filters, a category."""
+
+    budget_year_id: int
+    district_of: dict  # team id -> district id
+    category_id: int | None
+
+    def where(self):
+        """The conditions of the posted requests in scope (the leading columns of the covering index)."""
+        conditions = [SpendRequest.budget_year_id == self.budget_year_id,
+                      SpendRequest.team_id.in_(sorted(self.district_of)), SpendRequest.posted_at.is_not(None)]
+        if self.category_id is not None:
+            conditions.append(SpendRequest.cost_category_id == self.category_id)
+        return and_(*conditions)
+
+    def key(self, dimension: str, period: str):
+        """The report's key of a SQL key of `dimension`: a team's district, a month's quarter."""
+        if dimension == "district":
+            return self.district_of.__getitem__
+        if dimension == "period" and period == "quarter":
+            return lambda month: f"{month[:4]}-K{(int(month[5:7]) - 1) // 3 + 1}"
+        return lambda key: key
+
+
+def _scope(session: Session, municipality_id: int, year: int, *, district_id: int | None = None,
+           category_id: int | None = None, team_id: int | None = None) -> _Scope | None:
+    """The scope of a report, or None when the municipality has no such budget year."""
+    budget_year = budget_year_of(session, municipality_id, year)
+    if budget_year is None:
+        return None
+    teams = session.exec(select(Team.id, Team.district_id).join(District)
+                         .where(District.municipality_id == municipality_id)).all()
+    district_of = {team: district for team, district in teams
+                   if (district_id is None or district == district_id) and (team_id is None or team == team_id)}
+    return _Scope(budget_year.id, district_of, category_id)
+
+
+def _median(values: list):
+    """The median of sorted values, with statistics.median's arithmetic."""
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def _median_of_counts(counts: Counter):
+    """The median of a histogram {value: how often}, as statistics.median of all the values gives it."""
+    n, seen, found = sum(counts.values()), 0, []
+    wanted = [(n - 1) // 2, n // 2]  # the positions of the middle value(s) among the sorted values
+    for value in sorted(counts):
+        seen += counts[value]
+        while wanted and wanted[0] < seen:
+            found.append(value)
+            wanted.pop(0)
+        if not wanted:
+            break
+    return found[0] if n % 2 else (found[0] + found[1]) / 2
+
+
+def _median_hours(microseconds: list) -> float:
+    """The median of sorted microseconds in hours, rounded to tenths: only the middle one or two are turned
+    into hours, as _hours turns a timedelta (microseconds / 10**6 is timedelta.total_seconds)."""
+    middle = len(microseconds) // 2
+    chosen = microseconds[middle:middle + 1] if len(microseconds) % 2 else microseconds[middle - 1:middle + 1]
+    return round(_median([value / 10**6 / 3600 for value in chosen]), 1)
+
+
+#: within 24 hours: hours <= 24 exactly when the microseconds are at most these (float division is monotone)
+DAY_MICROSECONDS = 24 * 3600 * 10**6
+_COUNTED = ("requests", "grants", "granted_cents", "lower", "loans", "solved", "rejected", "expired", "decided")
+
+
+@dataclass
+class _Group:
+    """One group's counts and sums, with the histogram of its granted amounts."""
+
+    figures: Figures = field(default_factory=Figures)
+    amounts: Counter = field(default_factory=Counter)
+
+    def add(self, other: _Group) -> None:
+        for name in _COUNTED:
+            setattr(self.figures, name, getattr(self.figures, name) + getattr(other.figures, name))
+        self.amounts.update(other.amounts)
+
+    def finished(self, durations: tuple) -> Figures:
+        """The figures with the median amount and the duration figures (see _duration_figures)."""
+        figures = self.figures
+        if self.amounts:
+            figures.median_granted_cents = round(_median_of_counts(self.amounts))
+        figures.median_decision_hours, figures.within_24h_share, figures.median_card_hours = durations
+        return figures
+
+
+def _counted(session: Session, scope: _Scope, dimension: str, period: str) -> tuple[dict, tuple]:
+    """(key -> _Group of every group of `dimension` in scope, the fingerprint of its decided requests): one
+    query, grouped by the key, status, loan or gift and granted amount. The fingerprint is, per SQL key and
+    decided status, how many were decided and the sum of their ids (see _duration_figures)."""
+    key_sql, key = _SQL_KEYS[dimension], scope.key(dimension, period)
+    groups, decided = defaultdict(_Group), Counter()
+    granted = func.coalesce(SpendRequest.granted_amount_cents, 0)
+    lower = func.sum(case((granted < func.coalesce(SpendRequest.amount_cents, 0), 1), else_=0))
+    query = (select(key_sql, SpendRequest.status, SpendRequest.granted_kind, SpendRequest.granted_amount_cents,
+                    func.count(), func.count(SpendRequest.decided_at), lower, func.sum(SpendRequest.id))
+             .where(scope.where())
+             .group_by(key_sql, SpendRequest.status, SpendRequest.granted_kind, SpendRequest.granted_amount_cents))
+    for sql_key, status, kind, amount, count, with_decision, lower_count, ids in session.exec(query):
+        group = groups[key(sql_key)]
+        figures = group.figures
+        figures.requests += count
+        if status in DECIDED:
+            figures.decided += with_decision
+            decided[(str(sql_key), status, "count")] += with_decision
+            decided[(str(sql_key), status, "ids")] += ids
+        if status == RequestStatus.GRANTED:
+            figures.grants += count
+            figures.granted_cents += (amount or 0) * count
+            figures.lower += lower_count
+            figures.loans += count if kind == RequestKind.LOAN else 0
+            group.amounts[amount or 0] += count
+        elif status == RequestStatus.SOLVED:
+            figures.solved += count
+        elif status == RequestStatus.REJECTED:
+            figures.rejected += count
+        elif status == RequestStatus.EXPIRED:
+            figures.expired += count
+    return groups, tuple(sorted(decided.items()))
+
+
+def _durations(session: Session, scope: _Scope, dimension: str, period: str) -> tuple[dict, dict]:
+    """(decision microseconds, card microseconds) per key, TOTAL included, sorted: one value per decided
+    request and per granted request with a card, so this is the slow part of a report at scale."""
+    key_sql, key = _SQL_KEYS[dimension], scope.key(dimension, period)
+    decision = (select(key_sql, _Microseconds(SpendRequest.decided_at, SpendRequest.posted_at))
+                .where(scope.where(), SpendRequest.status.in_(DECIDED), SpendRequest.decided_at.is_not(None)))
+    card_at = _first_card()
+    card = (select(key_sql, _Microseconds(card_at.c.card_at, SpendRequest.decided_at))
+            .join(card_at, card_at.c.request_id == SpendRequest.id)
+            .where(scope.where(), SpendRequest.status == RequestStatus.GRANTED, SpendRequest.decided_at.is_not(None)))
+    found = []
+    for query in (decision, card):
+        values = defaultdict(list)
+        for sql_key, microseconds in session.exec(query):
+            values[key(sql_key)].append(microseconds)
+        values[TOTAL] = [value for group in values.values() for value in group]
+        for group in values.values():
+            group.sort()
+        found.append(values)
+    return found[0], found[1]
+
+
+def _cards_fingerprint(session: Session, scope: _Scope) -> tuple:
+    """How many cards of the scope's teams were handed over, and the sum of their ids."""
+    return tuple(session.exec(select(func.count(Card.id), func.sum(Card.id)).where(
+        Card.team_id.in_(sorted(scope.district_of)), Card.handed_over_at.is_not(None))).one())
+
+
+#: (database, what was asked, fingerprint) -> duration figures per key: see _duration_figures
+_DURATION_CACHE: dict = {}
+_DURATION_CACHE_SIZE = 64
+
+
+def _duration_figures(session: Session, scope: _Scope, dimension: str, period: str, fingerprint: tuple) -> dict:
+    """key (and TOTAL) -> (median hours to decision, share decided within 24 hours, median hours to card).
+
+    These need a value per request, which no index holds; the counts and sums beside them do not. They are
+    kept per worker process, keyed by what was asked and by a fingerprint that changes whenever their
+    inputs can: which requests of each group are decided (their number and the sum of their ids, read
+    from the covering index with the counts) and which cards were handed over. That is enough because a
+    decided request's posted_at and decided_at never change (a decision is final; only a grant can be
+    cancelled, which takes it out of the decided), and a card's handover is set once."""
+    bind = session.get_bind()
+    asked = (id(bind), str(bind.url), scope.budget_year_id, tuple(sorted(scope.district_of)), scope.category_id,
+             dimension, period)
+    cache_key = (asked, fingerprint, _cards_fingerprint(session, scope))
+    if cache_key in _DURATION_CACHE:
+        return _DURATION_CACHE[cache_key]
+    decisions, cards = _durations(session, scope, dimension, period)
+    result = {}
+    for key in set(decisions) | set(cards):
+        hours = decisions.get(key) or []
+        result[key] = (_median_hours(hours) if hours else None,
+                       bisect_right(hours, DAY_MICROSECONDS) / len(hours) if hours else None,
+                       _median_hours(cards[key]) if cards.get(key) else None)
+    if len(_DURATION_CACHE) >= _DURATION_CACHE_SIZE:
+        _DURATION_CACHE.pop(next(iter(_DURATION_CACHE)))  # the oldest
+    _DURATION_CACHE[cache_key] = result
+    return result
+
+
 def labels_of(session: Session, municipality_id: int, dimension: str, keys, language: str = "nl") -> dict:
     """Readable names of the keys of a dimension."""
     if dimension == "district":
@@ -187,14 +442,20 @@ def labels_of(session: Session, municipality_id: int, dimension: str, keys, lang
 def report(session: Session, municipality_id: int, year: int, dimension: str = "district", period: str = "month",
            *, language: str = "nl", **filters) -> Report:
     """The figures per group of `dimension`, with their total, suppressed."""
-    rows = report_rows(session, municipality_id, year, **filters)
-    groups = defaultdict(list)
-    for row in rows:
-        groups[key_of(row, dimension, period)].append(row)
+    scope = _scope(session, municipality_id, year, **filters)
+    groups, durations = {}, {}
+    if scope and scope.district_of:
+        groups, fingerprint = _counted(session, scope, dimension, period)
+        durations = _duration_figures(session, scope, dimension, period, fingerprint)
+    total = _Group()
+    for group in groups.values():
+        total.add(group)
+    nothing = (None, None, None)
     labels = labels_of(session, municipality_id, dimension, set(groups), language)
     order = sorted(groups, key=lambda key: (str(labels.get(key, "")), str(key)))
-    result = Report(dimension=dimension, labels=labels, cells={key: figures_of(groups[key]) for key in order},
-                    total=figures_of(rows))
+    result = Report(dimension=dimension, labels=labels,
+                    cells={key: groups[key].finished(durations.get(key, nothing)) for key in order},
+                    total=total.finished(durations.get(TOTAL, nothing)))
     counts = {(key, TOTAL): figures.requests for key, figures in result.cells.items()}
     counts[(TOTAL, TOTAL)] = result.total.requests
     hidden = suppress(counts)
@@ -207,15 +468,20 @@ def report(session: Session, municipality_id: int, year: int, dimension: str = "
 def cross_table(session: Session, municipality_id: int, year: int, rows_by: str = "district",
                 columns_by: str = "category", period: str = "month", *, language: str = "nl", **filters):
     """Request counts in a two-way table with totals: (row labels, column labels, counts, hidden keys).
-    counts holds every cell, row total (row, TOTAL), column total (TOTAL, column) and (TOTAL, TOTAL)."""
-    rows = report_rows(session, municipality_id, year, **filters)
+    counts holds every cell, row total (row, TOTAL), column total (TOTAL, column) and (TOTAL, TOTAL).
+    One query, grouped by both dimensions' columns."""
+    scope = _scope(session, municipality_id, year, **filters)
     counts = defaultdict(int)
-    for row in rows:
-        r, c = key_of(row, rows_by, period), key_of(row, columns_by, period)
-        counts[(r, c)] += 1
-        counts[(r, TOTAL)] += 1
-        counts[(TOTAL, c)] += 1
-        counts[(TOTAL, TOTAL)] += 1
+    if scope and scope.district_of:
+        row_sql, column_sql = _SQL_KEYS[rows_by], _SQL_KEYS[columns_by]
+        row_key, column_key = scope.key(rows_by, period), scope.key(columns_by, period)
+        query = select(row_sql, column_sql, func.count()).where(scope.where()).group_by(row_sql, column_sql)
+        for row_value, column_value, count in session.exec(query):
+            r, c = row_key(row_value), column_key(column_value)
+            counts[(r, c)] += count
+            counts[(r, TOTAL)] += count
+            counts[(TOTAL, c)] += count
+            counts[(TOTAL, TOTAL)] += count
     row_keys = sorted({r for r, _ in counts if r != TOTAL}, key=str)
     column_keys = sorted({c for _, c in counts if c != TOTAL}, key=str)
     row_labels = labels_of(session, municipality_id, rows_by, set(row_keys), language)
@@ -264,7 +530,8 @@ class TeamUnderspend:
 
 def underspend(session: Session, municipality_id: int, year: int, team_id: int | None = None) -> list[TeamUnderspend]:
     """Per team: its annual budget for the year, what it granted in it (a grant carried to the year counts
-    there), and the difference. Two grouped queries."""
+    there), and the difference. Grouped queries, each on an index: the grants of the year not carried away
+    (ix_spendrequest_year_figures) and those carried to it (ix_spendrequest_carried_to_year)."""
     budget_year = budget_year_of(session, municipality_id, year)
     if budget_year is None:
         return []
@@ -274,11 +541,13 @@ def underspend(session: Session, municipality_id: int, year: int, team_id: int |
              .order_by(Team.name))
     if team_id is not None:
         query = query.where(Team.id == team_id)
-    year_of_grant = func.coalesce(SpendRequest.carried_to_year_id, SpendRequest.budget_year_id)
-    granted = dict(session.exec(
-        select(SpendRequest.team_id, func.sum(SpendRequest.granted_amount_cents))
-        .where(SpendRequest.status == RequestStatus.GRANTED, year_of_grant == budget_year.id)
-        .group_by(SpendRequest.team_id)).all())
+    granted = Counter()
+    for year_of_grant in (and_(SpendRequest.budget_year_id == budget_year.id, SpendRequest.carried_to_year_id.is_(None)),
+                          SpendRequest.carried_to_year_id == budget_year.id):
+        granted.update(dict(session.exec(
+            select(SpendRequest.team_id, func.coalesce(func.sum(SpendRequest.granted_amount_cents), 0))
+            .where(year_of_grant, SpendRequest.status == RequestStatus.GRANTED)
+            .group_by(SpendRequest.team_id)).all()))
     return [TeamUnderspend(team, name, budget, int(granted.get(team, 0) or 0))
             for team, name, budget in session.exec(query)]
 

@@ -97,6 +97,11 @@ class SpendRequest(SQLModel, table=True):
         # the household cap's sum (models.decisions): without the year and status in the index, SQLite
         # walks every granted request of every year
         Index("ix_spendrequest_household_year_status", "household_key", "budget_year_id", "status"),
+        # the year's report (models/reports.py) grouped from the index alone: counts, sums, durations
+        Index("ix_spendrequest_year_figures", "budget_year_id", "team_id", "status", "granted_kind",
+              "granted_amount_cents", "cost_category_id", "amount_cents", "carried_to_year_id", "posted_at",
+              "decided_at", "id"),
+        Index("ix_spendrequest_carried_to_year", "carried_to_year_id", "status", "team_id", "granted_amount_cents"),
     )
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)

@@ -202,3 +202,109 @@ def test_the_report_and_cross_table_suppress(session, world):
     rows, columns, counts, hidden = cross_table(session, world["municipality"].id, YEAR, "team", "category")
     assert {key for key, value in counts.items() if 0 < value < 5} <= hidden
     assert recover(counts, hidden) == {}
+
+
+# --- the grouped queries against the plain computation over a random year ----------------------------------
+
+from dataclasses import asdict  # noqa: E402
+from datetime import date as date_  # noqa: E402
+from itertools import count  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from models.reports import figures_of, key_of, report_rows  # noqa: E402
+
+FRESH_YEARS = count(3000)  # each example its own budget year, so no two examples share requests
+ANY_STATUS = ["draft", "open", "granted", "granted", "rejected", "solved_alternative", "expired", "withdrawn",
+              "cancelled"]
+a_request = st.fixed_dictionaries({
+    "team": st.integers(0, 2), "category": st.integers(0, 3), "status": st.sampled_from(ANY_STATUS),
+    # seconds into the year and to the decision, with microseconds: the SQL durations must be exact
+    "posted": st.integers(0, 364 * 86400 - 1), "micro": st.integers(0, 999_999),
+    "decision": st.one_of(st.integers(0, 4 * 86400), st.sampled_from([86400, 86399, 86401])),
+    "decision_micro": st.sampled_from([0, 1, 500_000, 999_999]),
+    "asked": st.integers(1, 40).map(lambda n: n * 500), "granted": st.sampled_from(["same", "half", "none"]),
+    "loan": st.booleans(), "card": st.one_of(st.none(), st.integers(0, 200_000)),
+})
+
+
+def plain(rows, dimension, period):
+    """The figures per group and in total, straight from the rows."""
+    groups = {}
+    for row in rows:
+        groups.setdefault(key_of(row, dimension, period), []).append(row)
+    return {key: figures_of(group) for key, group in groups.items()}, figures_of(rows)
+
+
+def without_suppression(figures):
+    values = asdict(figures)
+    values.pop("suppressed")
+    return values
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(requests=st.lists(a_request, max_size=30))
+def test_the_grouped_queries_give_the_plain_computation(session, world, requests):
+    municipality = world["municipality"]
+    year = next(FRESH_YEARS)
+    budget_year = BudgetYear(municipality_id=municipality.id, year=year, starts_on=date_(year, 1, 1),
+                             ends_on=date_(year, 12, 31))
+    session.add(budget_year)
+    session.flush()
+    teams, worker = world["teams"], world["voter"]
+    for drawn in requests:
+        team = teams[drawn["team"]]
+        posted = datetime(year, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=drawn["posted"],
+                                                                      microseconds=drawn["micro"])
+        decided = posted + timedelta(seconds=drawn["decision"], microseconds=drawn["decision_micro"])
+        status = drawn["status"]
+        granted = {"same": drawn["asked"], "half": drawn["asked"] // 2 or 1, "none": None}[drawn["granted"]]
+        request = SpendRequest(
+            team_id=team.id, requester_id=worker.id, status=status, amount_cents=drawn["asked"],
+            cost_category_id=world["categories"][drawn["category"]], budget_year_id=budget_year.id,
+            posted_at=None if status == "draft" else posted,
+            decided_at=None if status in ("draft", "open") else decided,
+            granted_amount_cents=granted if status in ("granted", "cancelled") else None,
+            granted_kind=("loan" if drawn["loan"] else "gift") if status == "granted" and granted else None)
+        session.add(request)
+        session.flush()
+        if drawn["card"] is not None and status == "granted":
+            session.add(Card(team_id=team.id, request_id=request.id, reference=f"K-{request.id}", last_four="1234",
+                             handed_over_at=decided + timedelta(seconds=drawn["card"], microseconds=7)))
+    session.commit()
+    for dimension, period in [("district", "month"), ("team", "month"), ("category", "month"),
+                              ("period", "month"), ("period", "quarter")]:
+        rows = report_rows(session, municipality.id, year)
+        cells, total = plain(rows, dimension, period)
+        for _twice in range(2):  # the second time from the durations kept per process
+            result = report(session, municipality.id, year, dimension, period)
+            assert {key: without_suppression(f) for key, f in result.cells.items()} == {
+                key: without_suppression(f) for key, f in cells.items()}
+            assert without_suppression(result.total) == without_suppression(total)
+    west = teams[2]
+    for filters in [{"team_id": west.id}, {"district_id": west.district_id}, {"category_id": world["categories"][1]}]:
+        result = report(session, municipality.id, year, "category", **filters)
+        assert without_suppression(result.total) == without_suppression(
+            figures_of(report_rows(session, municipality.id, year, **filters)))
+    _rows, _columns, counts, _hidden = cross_table(session, municipality.id, year, "district", "category")
+    expected = {}
+    for row in report_rows(session, municipality.id, year):
+        for key in [(row.district_id, row.category_id), (row.district_id, TOTAL), (TOTAL, row.category_id),
+                    (TOTAL, TOTAL)]:
+            expected[key] = expected.get(key, 0) + 1
+    assert counts == expected
+
+
+def test_a_later_decision_is_seen_though_the_durations_are_kept(session, world):
+    """The durations kept per process follow a new decision: the fingerprint of the decided changes."""
+    municipality_id_ = world["municipality"].id
+    before = report(session, municipality_id_, YEAR).total
+    request = next(r for r in world["requests"] if r.status == "open")
+    request.status, request.decided_at = "rejected", request.posted_at + timedelta(hours=1000)
+    session.add(request)
+    session.commit()
+    after = report(session, municipality_id_, YEAR).total
+    assert after.decided == before.decided + 1
+    assert without_suppression(after) == without_suppression(figures_of(report_rows(session, municipality_id_, YEAR)))
