@@ -253,14 +253,27 @@ def test_an_iban_followed_by_words_or_another_iban_is_still_found():
         ("iban", "BE71 0961 2345 6769"), ("iban", "NL91ABNA0417164300"), ("iban", "BE71096123456769")]
 
 
-def test_refusal_names_the_first_fragment_and_the_field():
+def test_refusal_names_every_fragment_and_the_field():
     text = "Bel 06 1234 5678 of mail j.devries@gmail.com"
     with pytest.raises(RuleViolation) as refused:
         check_no_personal_data(text, field="motivation")
     assert refused.value.field == "motivation"
-    assert "06 1234 5678" in str(refused.value)
-    assert "telefoonnummer" in str(refused.value)
-    assert "j.devries@gmail.com" not in str(refused.value)
+    message = str(refused.value.message)
+    assert "‘06 1234 5678’ lijkt een telefoonnummer" in message  # all at once, so one edit fixes them all
+    assert "‘j.devries@gmail.com’ lijkt een e-mailadres" in message
+
+
+def test_refusal_of_several_texts_lists_them_all_in_order_and_marks_each_where_it_stands():
+    from models.privacy import PersonalDataFound, check_texts_for_personal_data
+    texts = {"situation": "Moeder, BSN 111222333, bel 06-12345678.", "prevents": "Afsluiting.",
+             "alternatives_note": "Mail a.jansen@example.org"}
+    with pytest.raises(PersonalDataFound) as refused:
+        check_texts_for_personal_data(texts)
+    assert refused.value.field == "situation" and refused.value.count() == 3
+    assert list(refused.value.messages()) == ["situation", "alternatives_note"]
+    for field, parts, found in refused.value.by_field():
+        assert "".join(text for text, _finding in parts) == texts[field]  # the whole text, nothing lost
+        assert [text for text, finding in parts if finding] == [finding.fragment for finding in found]
 
 
 @pytest.mark.parametrize("template, kind, fragment", POSITIVES[::6], ids=[f"{k}-{f}" for _, k, f in POSITIVES[::6]])
