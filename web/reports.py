@@ -140,9 +140,11 @@ def _report(scope, choice):
 def _cross(scope, choice):
     """(rows dimension, column labels, lines): districts × cost categories, or a team's periods × categories."""
     rows_by = "district" if scope.team is None else "period"
-    table = cross_table(db(), scope.municipality_id, choice["year"], rows_by, "category", choice["period"],
-                        language=language(), **_narrowed(choice))
-    return (rows_by, *cross_table_shown(*table))
+    row_labels, column_labels, counts, hidden = cross_table(
+        db(), scope.municipality_id, choice["year"], rows_by, "category", choice["period"], language=language(),
+        **_narrowed(choice))
+    column_labels = {key: str(_("Geen kostensoort")) if key is None else label for key, label in column_labels.items()}
+    return (rows_by, *cross_table_shown(row_labels, column_labels, counts, hidden))
 
 
 def _avoided(scope, choice) -> AvoidedTotals:
