@@ -261,3 +261,9 @@ def composition_warnings(session: Session, team: Team) -> list[CompositionWarnin
     if members > LARGEST_TEAM:
         warnings.append(CompositionWarning("too_many_members", count=members, limit=LARGEST_TEAM))
     return warnings
+
+
+def coordinators_of(session: Session, municipality_id: int) -> list[Member]:
+    """The municipality's coordinators, by name (deactivated ones too: the page shows them as such)."""
+    return list(session.exec(select(Member).where(
+        Member.municipality_id == municipality_id, Member.is_coordinator).order_by(Member.display_name)))

@@ -107,6 +107,11 @@ def rename_municipality(session: Session, municipality: Municipality, raw_name) 
     session.add(municipality)
 
 
+def municipality_named(session: Session, name: str) -> Municipality | None:
+    """The municipality with exactly this name, if any (the command line names municipalities)."""
+    return session.exec(select(Municipality).where(Municipality.name == name)).first()
+
+
 def municipality_ids(session: Session) -> list[int]:
     """The id of every municipality, archived ones too (their bank history still gets checked), in order."""
     return list(session.exec(select(Municipality.id).order_by(Municipality.id)))

@@ -195,6 +195,12 @@ def current_budget_year(session: Session, municipality_id: int, today: date) -> 
     return session.exec(select(BudgetYear).where(*budget_year_of(municipality_id, today))).first()
 
 
+def current_budget_years(session: Session, today: date) -> dict[int, BudgetYear]:
+    """Every municipality's budget year that contains `today`, by municipality id (the administrators' list)."""
+    return {year.municipality_id: year for year in session.exec(
+        select(BudgetYear).where(BudgetYear.starts_on <= today, BudgetYear.ends_on >= today))}
+
+
 def annual_budget_cents(session: Session, team: Team, budget_year: BudgetYear | None) -> int | None:
     """The team's annual budget in `budget_year`, or None when none was set."""
     if budget_year is None:

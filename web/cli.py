@@ -99,15 +99,13 @@ def budget_year_group():
 @click.option("--copy-from", "copy_from", type=int, help="Give each team its budget of this year (else 0).")
 def open_budget_year_command(municipality_name, year, copy_from):
     """Open a budget year, each team's budget copied from another year (as the coordinator's page does)."""
-    from sqlmodel import select
-
     from models.budget_years import budgets_prefill, open_budget_year
     from models.exports import euros
+    from models.municipalities import municipality_named
     from models.rules import RuleViolation
-    from models.teams import Municipality
 
     begin_write(db())  # it reads first: on SQLite the write lock is taken before (models/db.py)
-    municipality = db().exec(select(Municipality).where(Municipality.name == municipality_name)).first()
+    municipality = municipality_named(db(), municipality_name)
     if municipality is None:
         raise click.ClickException(f"No municipality named {municipality_name!r}.")
     try:

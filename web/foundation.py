@@ -25,17 +25,16 @@ the form again with the message beside its field (web/respond.py).
 """
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
 
 from models.audit_chain import last_verifications
 from models.bounds import parse_id
 from models.clock import today
 from models.invites import invite_administrator, invite_coordinator
-from models.members import Member
+from models.members import coordinators_of
 from models.municipalities import (
     add_district, archive_district, archive_team, create_municipality, create_team, districts_of, edit_team,
     formatted_iban, municipalities_with_team_counts, rename_district, rename_municipality, teams_of)
-from models.teams import BudgetYear, District, Municipality
+from models.teams import District, Municipality, current_budget_years
 from web.access import (
     choose_municipality, chosen_municipality, load_of_municipality, load_team_of_municipality,
     signed_in_administrator, signed_in_coordinator)
@@ -84,9 +83,7 @@ def _renamed(rename, thing, back: str):
 # municipalities (administrators)
 
 def _render_municipalities(status=200, errors=None, name=""):
-    on = today()
-    years = {year.municipality_id: year for year in db().exec(
-        select(BudgetYear).where(BudgetYear.starts_on <= on, BudgetYear.ends_on >= on))}
+    years = current_budget_years(db(), today())
     chosen = chosen_municipality()
     return render_template("foundation/municipalities.html", rows=municipalities_with_team_counts(db()),
                            years=years, chosen=chosen, errors=errors or {}, name=name,
@@ -120,8 +117,7 @@ def administrator_invite():
 
 
 def _render_municipality(status=200, errors=None, name=None):
-    coordinators = db().exec(select(Member).where(
-        Member.municipality_id == g.municipality.id, Member.is_coordinator).order_by(Member.display_name)).all()
+    coordinators = coordinators_of(db(), g.municipality.id)
     chosen = chosen_municipality()
     return render_template("foundation/municipality.html", municipality=g.municipality, coordinators=coordinators,
                            is_chosen=chosen is not None and chosen.id == g.municipality.id, errors=errors or {},

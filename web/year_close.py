@@ -16,7 +16,6 @@ import io
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlmodel import select
 
 from models.cards import STATE_LABELS
 from models.db import begin_write
@@ -25,6 +24,7 @@ from models.grants import CANCEL_REASON_MAX, cancel_grant, money_year_id
 from models.money import cents_to_input
 from models.requests import RequestStatus, SpendRequest
 from models.rules import RuleViolation
+from models.budget_years import years_of
 from models.teams import BudgetYear, Team, municipality_of_team
 from models.year_close import (
     MONEY_FIELDS, MONEY_LABELS, OUTCOME_LABELS, OUTCOMES, carry_over, close_blockers, close_year, next_year,
@@ -58,9 +58,7 @@ def load_for_coordinator(_endpoint, values):
 @bp.get("")
 def years():
     """The municipality's budget years, newest first, each with whether it is closed."""
-    found = db().exec(select(BudgetYear).where(BudgetYear.municipality_id == g.municipality_id)
-                      .order_by(BudgetYear.year.desc())).all()
-    return render_template("year_close/years.html", years=found)
+    return render_template("year_close/years.html", years=years_of(db(), g.municipality_id))
 
 
 def _render_checklist(status=200, errors=None, values=None):
