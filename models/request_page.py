@@ -20,6 +20,7 @@ from models.loans import LoanPosition, is_loan, loan_position
 from models.next_step import next_step
 from models.members import Member, Membership
 from models.outcome_reviews import review_of
+from models.policy_signals import is_decided, may_add_note, notes_of_request
 from models.receipts import ReceiptPanel, receipt_panel
 from models.reconciliation import bank_lines_of_request
 from models.requests import RequestStatus, SpendRequest, comments_of
@@ -84,6 +85,8 @@ class RequestPage:
     scenarios: list = field(default_factory=list)  # the scenarios it prevents (models.avoided_costs)
     review: object = None  # the requester only: the outcome review of their granted request (models.outcome_reviews)
     history: list = field(default_factory=list)  # the household's earlier grants this year (models.household_history)
+    solved_if_notes: list = field(default_factory=list)  # a decided request: "would have been solved if …" notes
+    may_note: bool = False  # whether this member may add such a note (models.policy_signals)
 
     member_id: int | None = None  # the member it was read for
 
@@ -103,13 +106,15 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
     votes, comments = votes_on(session, spend_request.id), comments_of(session, spend_request.id)
     events = timeline(session, spend_request.id)
     version = team_version(session, team.id)
+    notes = notes_of_request(session, spend_request.id) if is_decided(spend_request) else []
     granted = spend_request.status == RequestStatus.GRANTED
     return RequestPage(
         team=team, req=spend_request, category=category_of(session, spend_request), member_id=member_id,
         money=balances(session, team.id, spend_request.budget_year_id) if spend_request.budget_year_id else None,
         votes=votes, comments=comments, events=events,
         names=display_names(session, {spend_request.requester_id} | {v.member_id for v in votes}
-                            | {c.member_id for c in comments} | {e.actor_id for e in events}),
+                            | {c.member_id for c in comments} | {e.actor_id for e in events}
+                            | {n.author_id for n in notes}),
         stop=standing_stop(session, spend_request.id),
         can_vote=spend_request.is_open and is_voting_member(membership, spend_request),
         can_stop=spend_request.is_open and may_stop(membership, spend_request),
@@ -120,4 +125,5 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
         bank_lines=bank_lines_of_request(session, spend_request.id) if granted else [],
         scenarios=scenarios_of_request(session, spend_request.id),
         review=review_of(session, spend_request.id) if granted and spend_request.requester_id == member_id else None,
+        solved_if_notes=notes, may_note=may_add_note(membership, spend_request),
         history=history_of_request(session, team, spend_request))

@@ -48,6 +48,7 @@ COORDINATOR_BLUEPRINTS = (
     "exports.",       # the accountant's journal
     "avoided_costs.",  # avoided costs: the scenarios and their totals
     "reports.overview", "reports.chart", "reports.download_",  # reports (a team's participation: below)
+    "policy_signals.overview", "policy_signals.requests_list",  # policy signals (a note on a request: team_id)
 )
 ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]
 #: foundation: an administrator who chose our municipality acts as its coordinator (and reaches every municipality)
@@ -295,3 +296,14 @@ def test_a_teams_participation_is_for_its_team_leader_and_coordinators(client, w
     for url in (f"/teams/{ours}/deelname", f"/teams/{ours}/rapportage", f"/teams/{ours}/rapportage/grafiek.svg",
                 f"/teams/{ours}/rapportage/rapportage.csv", f"/teams/{ours}/rapportage/rapportage.xlsx"):
         assert client.get(url).status_code == expected, (actor, url)  # reports: a team's own report alike
+
+
+
+@pytest.mark.parametrize("actor", ACTORS + [ADMINISTRATOR])
+def test_the_policy_signals_are_for_the_municipalitys_coordinators(client, world, login_as, actor):
+    """Policy signals: the page and the lists behind it for coordinators (administrators in the municipality they
+    chose); every team role 403 (a list of fewer than 5 requests is refused to them too: tests/http/test_policy_signals.py)."""
+    _sign_in(client, login_as, world, actor)
+    expected = 200 if actor in ("coordinator", ADMINISTRATOR) else 403
+    assert client.get("/beheer/signalen").status_code == expected, actor
+    assert client.get("/beheer/signalen/aanvragen?soort=notities").status_code == 403, actor

@@ -122,6 +122,7 @@ WRITING_ENDPOINTS = {
     "loans.repay": ("worker", "form", ["repaid_amount", "received_on"]),
     # outcome reviews
     "outcome_reviews.answer": ("worker", "form", ["outcome", "lesson"]),
+    "policy_signals.add_note": ("worker", "form", ["body"]),  # policy signals: on a decided request
     # exports
     # avoided costs
     "avoided_costs.scenario_add": ("coordinator", "form", ["name_nl", "name_en", "reference_cost", "source",
@@ -221,6 +222,7 @@ def world(session, make_team, make_member):
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
                         "grants.cancel": spent.id,
                         "loans.agree": loan.id, "loans.repay": loan.id,  # loans
+                        "policy_signals.add_note": spent.id,  # policy signals: a granted request
                         "outcome_reviews.answer": _asked(session, spent)}}
 
 
