@@ -16,7 +16,7 @@ from models.ledger import Account, AccountKind
 from models.members import Membership
 from models.requests import RequestStatus, SpendRequest
 from models.teams import BudgetYear, CostCategory, District, budget_year_of
-from models.votes import APPROVING, Vote, VoteChoice, is_voting_member
+from models.votes import APPROVING, Stop, Vote, VoteChoice, is_voting_member
 
 RECENT_DECISIONS = 10
 
@@ -32,11 +32,18 @@ class InboxRow:
     alternatives: int
     my_vote: str | None
     can_vote: bool
+    #: the income consultant's standing stop, if any: the card says so and offers no swipe until it is lifted
+    stop: Stop | None = None
 
     @property
     def waits_for_me(self):
         """Open, I may vote, and I have not."""
         return self.can_vote and self.my_vote is None
+
+    @property
+    def swipeable(self):
+        """Waits for my vote and no stop holds it: a quick yes or no is offered only then."""
+        return self.waits_for_me and self.stop is None
 
 
 def balances(session: Session, team_id: int, budget_year_id: int) -> dict:
@@ -68,10 +75,13 @@ def team_overview(session: Session, team, membership: Membership) -> dict:
     open_requests = session.exec(_with_category().where(
         SpendRequest.team_id == team.id, SpendRequest.status == RequestStatus.OPEN)
         .order_by(SpendRequest.posted_at.desc())).all()
-    counts, mine = _vote_counts(session, [r.id for r, _category in open_requests], membership.member_id)
+    open_ids = [r.id for r, _category in open_requests]
+    counts, mine = _vote_counts(session, open_ids, membership.member_id)
+    stops = _standing_stops(session, open_ids)
     rows = [InboxRow(request=r, category=category, approvals=counts[r.id]["approve"],
                      rejections=counts[r.id]["reject"], alternatives=counts[r.id]["alternative"],
-                     my_vote=mine.get(r.id), can_vote=is_voting_member(membership, r)) for r, category in open_requests]
+                     my_vote=mine.get(r.id), can_vote=is_voting_member(membership, r), stop=stops.get(r.id))
+            for r, category in open_requests]
     remind_before = utcnow() - timedelta(hours=team.reminder_after_hours)
     drafts = session.exec(_with_category().where(
         SpendRequest.team_id == team.id, SpendRequest.requester_id == membership.member_id,
@@ -101,6 +111,14 @@ def _with_category():
     """A SELECT of requests, each with its cost category (None for a draft without one), in one query."""
     return select(SpendRequest, CostCategory).join(
         CostCategory, CostCategory.id == SpendRequest.cost_category_id, isouter=True)
+
+
+def _standing_stops(session: Session, request_ids: list[int]) -> dict:
+    """The standing stop of each of these requests that has one, in one query."""
+    if not request_ids:
+        return {}
+    return {stop.request_id: stop for stop in session.exec(
+        select(Stop).where(Stop.request_id.in_(request_ids), Stop.lifted_at.is_(None)))}
 
 
 def _vote_counts(session: Session, request_ids: list[int], member_id: int):

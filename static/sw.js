@@ -117,7 +117,9 @@ async function keptPage(request) {
   // The banner over the page, and the same "as of" beside every amount that says what is left (the balance).
   const html = (await copy.text()).replace("data-offline-banner hidden", 'data-offline-banner role="status"')
     .replaceAll("data-offline-mark hidden", "data-offline-mark")
-    .replaceAll("<time data-offline-time></time>", `<time data-offline-time datetime="${storedAt.toISOString()}">${time}</time>`);
+    .replaceAll("<time data-offline-time></time>", `<time data-offline-time datetime="${storedAt.toISOString()}">${time}</time>`)
+    // "5 minuten geleden" would be frozen at the moment the copy was kept: the page's own absolute time instead
+    .replace(/<span([^>]*) data-kept="([^"]*)">[^<]*<\/span>/g, "<span$1>$2</span>");
   return new Response(html, { status: 200, headers: copy.headers });
 }
 

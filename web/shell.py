@@ -4,6 +4,7 @@ URL table:
   GET  /                    home: to the sign-in page, the coordinator's overview (an administrator's municipalities
                             until they chose one), the only team, or a choice
   GET  /teams               the teams the member belongs to (signed in)
+  GET  /instellingen        the member's settings: notifications on this device, and the way to their passkeys
   GET  /toegankelijkheid    the accessibility statement (public)
   POST /taal                remember the chosen language, back to the page the member was on (public)
 """
@@ -86,3 +87,10 @@ def switch_language():
 def choose_team():
     """The teams the member belongs to."""
     return render_template("shell/choose_team.html", teams=teams_of_member(db(), current_user.id))
+
+
+@bp.get("/instellingen")
+@login_required
+def settings():
+    """The member's settings: notifications on this device have their own place, beside the passkeys."""
+    return render_template("shell/settings.html")

@@ -113,7 +113,7 @@ def test_public_and_member_pages_have_no_axe_violations(lang, phone, translate, 
     assert_accessible(page, lang, "choose a team")
     page.get_by_role("link", name="Team West").click()
     expect(page.get_by_role("heading", level=1, name="Team West")).to_be_visible()
-    page.get_by_text(translate(lang, "Wissel van team")).click()
+    page.get_by_text(translate(lang, "Menu"), exact=True).click()  # the header's small menu, with the team switch
     expect(page.get_by_role("navigation").get_by_role("link", name="Team Oost")).to_be_visible()
     assert_accessible(page, lang, "team home with the team switcher open")
 

@@ -52,6 +52,7 @@ def test_card_pages_have_no_axe_violations(lang, signed_in_phone, browser, pixel
     with desk.expect_download():
         desk.locator("form[action$='/download'] button").click()
     desk.reload()
+    desk.once("dialog", lambda dialog: dialog.accept())  # "did the bank really execute it?"
     desk.locator("form[action$='/uitgevoerd'] button").click()
     expect(desk.locator("form[action$='/uitgevoerd']")).to_have_count(0)
     expect(desk.locator("[data-batch-state]")).to_contain_text({"nl": "Uitgevoerd op", "en": "Executed on"}[lang])

@@ -54,6 +54,7 @@ def coordinator_loads_it(page, journey):
         page.get_by_role("button", name="SEPA-bestand downloaden").click()
     assert f"TB-{journey['team'].id}-{journey['request'].id}" in Path(download.value.path()).read_text(encoding="utf-8")
     page.reload()
+    page.once("dialog", lambda dialog: dialog.accept())  # "did the bank really execute it?"
     page.get_by_role("button", name="De bank heeft de opdracht uitgevoerd").click()
     expect(page.locator("[data-batch-state]")).to_contain_text("Uitgevoerd")
     assert_accessible(page, "nl", "executed batch")

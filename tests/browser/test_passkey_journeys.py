@@ -29,7 +29,7 @@ def test_invite_sign_out_sign_in_add_and_remove_passkey(phone, session, make_tea
 
     _accept_invite(page, _invite_link(session, coordinator, team), "Fatima (buurtteam)")
     expect(page.get_by_role("heading", level=1, name="Team Oost")).to_be_visible()
-    expect(page.get_by_text("Jaarbudget")).to_be_visible()
+    expect(page.get_by_text("Beschikbaar", exact=True)).to_be_visible()
     assert len(authenticator.credentials()) == 1
     member = session.exec(select(Member).where(Member.display_name == "Fatima (buurtteam)")).one()
     [passkey] = active_passkeys(session, member.id)
@@ -40,9 +40,10 @@ def test_invite_sign_out_sign_in_add_and_remove_passkey(phone, session, make_tea
     page.goto("/teams/%d" % team.id)
     expect(page.get_by_role("heading", name="Inloggen")).to_be_visible()
 
-    page.get_by_role("button", name="Inloggen met passkey").click()
+    page.get_by_role("button", name="Inloggen met je passkey").click()
     expect(page.get_by_role("heading", level=1, name="Team Oost")).to_be_visible()
 
+    page.get_by_text("Menu", exact=True).click()  # the header's small menu
     page.get_by_role("link", name="Mijn passkeys").click()
     expect(page.get_by_role("heading", name="1 passkey")).to_be_visible()
     page.get_by_role("button", name="Passkey toevoegen").click()
@@ -177,7 +178,7 @@ def test_recovery_invite_revokes_old_passkeys_and_keeps_the_member(phone, sessio
     except PlaywrightError:
         pass
     expect(old_page.get_by_role("heading", name="Inloggen")).to_be_visible()
-    old_page.get_by_role("button", name="Inloggen met passkey").click()
+    old_page.get_by_role("button", name="Inloggen met je passkey").click()
     expect(old_page.get_by_role("alert")).to_contain_text("lukte niet")
 
 
@@ -189,11 +190,11 @@ def test_assertion_for_another_origin_is_refused(phone, session, make_team, make
     app, origin = live_server
     app.config["WEBAUTHN_ORIGIN"] = "https://teambudget.example.org"
     try:
-        page.get_by_role("button", name="Inloggen met passkey").click()
+        page.get_by_role("button", name="Inloggen met je passkey").click()
         expect(page.get_by_role("alert")).to_contain_text("lukte niet")
     finally:
         app.config["WEBAUTHN_ORIGIN"] = origin
-    page.get_by_role("button", name="Inloggen met passkey").click()
+    page.get_by_role("button", name="Inloggen met je passkey").click()
     expect(page.get_by_role("heading", level=1, name="Team Origin")).to_be_visible()
 
 
@@ -205,7 +206,7 @@ def test_replayed_assertion_is_refused(phone, session, make_team, make_member):
     posted = []
     page.on("request", lambda request: posted.append(request.post_data_json)
             if request.url.endswith("/inloggen/controle") else None)
-    page.get_by_role("button", name="Inloggen met passkey").click()
+    page.get_by_role("button", name="Inloggen met je passkey").click()
     expect(page.get_by_role("heading", level=1, name="Team Replay")).to_be_visible()
     [assertion] = posted
 
@@ -228,7 +229,7 @@ def test_sign_count_going_backwards_is_refused(phone, session, make_team, make_m
     passkey.sign_count = 1_000  # as if another copy of this authenticator had been used far more
     session.add(passkey)
     session.commit()
-    page.get_by_role("button", name="Inloggen met passkey").click()
+    page.get_by_role("button", name="Inloggen met je passkey").click()
     expect(page.get_by_role("alert")).to_contain_text("lukte niet")
     session.expire_all()
     assert session.get(Passkey, passkey.id).sign_count == 1_000
@@ -243,6 +244,6 @@ def test_a_next_that_a_browser_reads_as_another_site_is_not_followed(phone, sess
     page.goto("/inloggen?next=/%09/evil.example")
     origin, elsewhere = page.evaluate("location.origin"), []
     page.on("request", lambda request: None if request.url.startswith(origin) else elsewhere.append(request.url))
-    page.get_by_role("button", name="Inloggen met passkey").click()
+    page.get_by_role("button", name="Inloggen met je passkey").click()
     expect(page.get_by_role("heading", level=1, name="Team Terug")).to_be_visible()
     assert elsewhere == []

@@ -83,7 +83,7 @@ def test_switching_push_on_and_off_and_the_worker_shows_the_message(
     page = signed_in_phone(team_world["members"]["a"])
     page.context.grant_permissions(["notifications"])
     page.context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(device.json))
-    page.goto("/mijn-passkeys")
+    page.goto("/instellingen")
     controlled(page)
 
     switch = page.get_by_role("checkbox", name="Meldingen aan")
@@ -139,7 +139,7 @@ def test_refused_permission_is_explained_and_the_switch_stays_off(signed_in_phon
     page = signed_in_phone(team_world["members"]["a"])
     page.context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(device.json))
     page.context.add_init_script("Notification.requestPermission = async () => 'denied';")
-    page.goto("/mijn-passkeys")
+    page.goto("/instellingen")
     controlled(page)
     switch = page.get_by_role("checkbox", name="Meldingen aan")
     switch.click()
@@ -158,7 +158,7 @@ def test_a_cancelled_sign_out_keeps_pushes_and_a_confirmed_one_stops_them(signed
     page.context.add_init_script(FAKE_PUSH_MANAGER % json.dumps(device.json))
     unsubscribed = []  # Clear-Site-Data empties the page's storage at sign-out: the stub reports here instead
     page.expose_function("fakePushUnsubscribed", lambda: unsubscribed.append(True))
-    page.goto("/mijn-passkeys")
+    page.goto("/instellingen")
     controlled(page)
     page.get_by_role("checkbox", name="Meldingen aan").check()
     expect(page.get_by_text("Meldingen staan aan op dit apparaat.")).to_be_visible()

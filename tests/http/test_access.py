@@ -24,7 +24,7 @@ from models.tips import Tip
 
 #: routes that name no object and are open to anyone, or act only on the signed-in member's own data
 PUBLIC_OR_OWN = {
-    "static", "shell.home", "shell.accessibility", "shell.switch_language", "shell.choose_team",
+    "static", "shell.home", "shell.accessibility", "shell.switch_language", "shell.choose_team", "shell.settings",
     "auth.sign_in", "auth.sign_in_begin", "auth.sign_in_finish", "auth.sign_out",
     "auth.invite", "auth.invite_begin", "auth.invite_finish",
     "account.passkeys", "account.add_begin", "account.add_finish",
@@ -216,7 +216,7 @@ def test_ended_membership_loses_access(client, session, world, login_as):
     assert client.get(f"/teams/{world['ours'].id}").status_code == 404
 
 
-@pytest.mark.parametrize("url", ["/teams/1", "/beheer", "/beheer/teams/1", "/mijn-passkeys", "/teams"])
+@pytest.mark.parametrize("url", ["/teams/1", "/beheer", "/beheer/teams/1", "/mijn-passkeys", "/teams", "/instellingen"])
 def test_anonymous_visitors_are_sent_to_sign_in(client, world, url):
     response = client.get(url)
     assert response.status_code == 302
