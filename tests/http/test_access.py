@@ -48,6 +48,7 @@ COORDINATOR_BLUEPRINTS = (
     "exports.",       # the accountant's journal
     "avoided_costs.",  # avoided costs: the scenarios and their totals
     "reports.overview", "reports.chart", "reports.download_",  # reports (a team's participation: below)
+    "year_report.",   # the year report as a PDF (tests/http/test_year_report.py)
     "policy_signals.overview", "policy_signals.requests_list",  # policy signals (a note on a request: team_id)
 )
 ACTORS = [role.value for role in TEAM_ROLES] + ["coordinator"]
