@@ -9,7 +9,7 @@ PORT      ?= 5000
 INSTALLED := $(VENV)/.installed
 DEV       := $(VENV)/.installed-dev
 
-.PHONY: run test bench install dev translations extract-messages migrate demo-links chromium clean lighthouse
+.PHONY: run test bench install dev translations extract-messages migrate demo-links chromium clean lighthouse pdf-libraries
 
 run: install translations migrate
 	@$(BIN)/flask --app web seed-demo
@@ -23,7 +23,8 @@ TEST_WORKERS ?= auto
 test: dev translations chromium
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
-# Requests per second, p50/p95 latency and server CPU per request of the inbox, the vote and the live poll,
+# Requests per second, p50/p95 latency and server CPU per request of the inbox, the vote, the live poll and the
+# coordinator's report page,
 # at ~1,000 and ~100,000 ledger entries (tests/bench/). Prints the figures; never fails on them.
 # More options: make bench BENCH_ARGS="--seconds 10" (or --help).
 bench: dev translations chromium lighthouse
@@ -38,7 +39,7 @@ lighthouse:
 		 npm install --prefix build/lighthouse --no-audit --no-fund -E lighthouse@$(LIGHTHOUSE_VERSION) >/dev/null) || \
 		echo "Lighthouse could not be installed; make bench runs without it."
 
-install: $(INSTALLED)
+install: pdf-libraries $(INSTALLED)
 dev: $(DEV)
 
 $(BIN)/python:
@@ -68,6 +69,14 @@ migrate: install
 
 demo-links: install
 	@$(BIN)/flask --app web demo-links --force
+
+# The system libraries WeasyPrint (the PDF year report) loads: Pango with HarfBuzz, and fonts. Installed only
+# when missing, like Chromium below.
+PDF_LIBRARIES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fontconfig fonts-dejavu-core
+pdf-libraries:
+	@dpkg-query -W -f='$${Status}\n' $(PDF_LIBRARIES) 2>/dev/null | grep -c '^install ok installed' | \
+		grep -qx "$(words $(PDF_LIBRARIES))" || \
+		($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq -o DPkg::Lock::Timeout=300 $(PDF_LIBRARIES))
 
 # Debian's Chromium for the browser tests (Playwright's own download cannot reach its servers here).
 chromium:
