@@ -62,6 +62,15 @@ class ReviewAsked:
     requester_id: int
 
 
+@dataclass(frozen=True)
+class ExpertAsked:
+    """A member of the request's team asked an expert about it (models.experts)."""
+
+    kind: ClassVar[str] = "expert"
+    request_id: int
+    expert_id: int
+
+
 def record_outcome(session, outcome) -> None:
     """Keep `outcome` on the session until the transaction ends: a commit hands it on, a rollback drops it."""
     session.info.setdefault(PENDING, []).append(outcome)

@@ -3,7 +3,8 @@
 `request_page` gathers everything templates/requests/detail.html and its parts show of one posted request
 for one member: status, votes, stop, discussion, timeline, budget effect, for a granted request the card,
 the receipts and the bank lines matched to it, for its requester the outcome review, and for a granted loan
-what was lent, repaid and is outstanding. The page and its partials get it explicitly (`RequestPage.context()`);
+what was lent, repaid and is outstanding; for the team's members the experts to ask. An expert asked about
+the request (models.experts.ExpertSeat instead of a membership) reads it without the card, receipts and loan. The page and its partials get it explicitly (`RequestPage.context()`);
 no template asks the database on its own. The card part is also polled alone (web/cards.py), so `card_panel`
 stands apart. Reads only: nothing here writes.
 """
@@ -15,6 +16,7 @@ from models.audit import team_version, timeline
 from models.avoided_costs import scenarios_of_request
 from models.household_history import history_of_request
 from models.cards import NAMED_STATES, STATE_LABELS, card_choice, cards_of_request, current_card
+from models.experts import ExpertSeat, experts_for_request
 from models.inbox import balances
 from models.loans import LoanPosition, is_loan, loan_position
 from models.next_step import next_step
@@ -85,6 +87,8 @@ class RequestPage:
     scenarios: list = field(default_factory=list)  # the scenarios it prevents (models.avoided_costs)
     review: object = None  # the requester only: the outcome review of their granted request (models.outcome_reviews)
     history: list = field(default_factory=list)  # the household's earlier grants this year (models.household_history)
+    as_expert: bool = False  # an expert asked about it reads the page (models.experts): no card, receipts, loan
+    experts: list = field(default_factory=list)  # members of the team: the experts to ask (models.experts)
     solved_if_notes: list = field(default_factory=list)  # a decided request: "would have been solved if …" notes
     may_note: bool = False  # whether this member may add such a note (models.policy_signals)
 
@@ -107,7 +111,8 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
     events = timeline(session, spend_request.id)
     version = team_version(session, team.id)
     notes = notes_of_request(session, spend_request.id) if is_decided(spend_request) else []
-    granted = spend_request.status == RequestStatus.GRANTED
+    as_expert = isinstance(membership, ExpertSeat)  # not of the team: the page leaves the money's parts out
+    granted = spend_request.status == RequestStatus.GRANTED and not as_expert
     return RequestPage(
         team=team, req=spend_request, category=category_of(session, spend_request), member_id=member_id,
         money=balances(session, team.id, spend_request.budget_year_id) if spend_request.budget_year_id else None,
@@ -121,9 +126,10 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
         my_vote=next((v for v in votes if v.member_id == member_id), None), version=version, choices=VoteChoice,
         card_panel=card_panel(session, spend_request, member_id, version) if granted else None,
         receipt_panel=receipt_panel(session, spend_request, member_id) if granted else None,
-        loan=loan_position(session, spend_request) if is_loan(spend_request) else None,
+        loan=loan_position(session, spend_request) if is_loan(spend_request) and not as_expert else None,
         bank_lines=bank_lines_of_request(session, spend_request.id) if granted else [],
         scenarios=scenarios_of_request(session, spend_request.id),
         review=review_of(session, spend_request.id) if granted and spend_request.requester_id == member_id else None,
         solved_if_notes=notes, may_note=may_add_note(membership, spend_request),
-        history=history_of_request(session, team, spend_request))
+        history=history_of_request(session, team, spend_request), as_expert=as_expert,
+        experts=[] if as_expert else experts_for_request(session, spend_request, member_id))

@@ -5,11 +5,14 @@ Invariants:
 - A tip belongs to one municipality and is seen by the members of that municipality's teams only.
 - Its body is 10 to 500 characters without personal data (models.privacy); it has at least one cost
   category, each of its own municipality.
-- Only its author or a coordinator archives it; an archived tip is no longer listed or suggested.
+- A tip made from a request (`source_request_id`) names a request of the author's team solved with another
+  provision (`source_request_of`); any other is refused.
+- Only its author, a coordinator of its municipality or an administrator archives it; an archived tip is no
+  longer listed or suggested.
 - Suggestions while drafting: at most SUGGESTIONS tips, those tagged with the chosen category first,
   then by the number of words shared with what was typed; a tip that shares nothing and is not tagged
   with the category is not suggested.
-Verbs take a session and never commit. (ExpertTopic and ExpertQuestion are tables only so far.)
+Verbs take a session and never commit. The rules of ExpertTopic and ExpertQuestion are in models/experts.py.
 """
 import re
 from datetime import datetime
@@ -75,11 +78,26 @@ class ExpertQuestion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+def source_request_of(session: Session, team_id: int, request_id) -> "SpendRequest | None":
+    """The request `request_id` when it is one of `team_id` solved with another provision, else None."""
+    from models.requests import RequestStatus, SpendRequest
+
+    request_id = parse_id(request_id)
+    found = session.get(SpendRequest, request_id) if request_id else None
+    if found is None or found.team_id != team_id or found.status != RequestStatus.SOLVED:
+        return None
+    return found
+
+
 def write_tip(session: Session, *, municipality_id: int, team_id: int, author_id: int, body: str,
               category_ids, source_request_id: int | None = None) -> Tip:
-    """A new tip by `author_id` of `team_id`, tagged with `category_ids` (each of the municipality)."""
+    """A new tip by `author_id` of `team_id`, tagged with `category_ids` (each of the municipality), made
+    from the team's request `source_request_id` solved with another provision, if given."""
     from models.teams import CostCategory
 
+    if source_request_id is not None and source_request_of(session, team_id, source_request_id) is None:
+        raise RuleViolation(_l("Een tip kan alleen komen van een aanvraag van je team die is opgelost met een "
+                               "andere voorziening."), field="form")
     body = (body or "").strip()
     if len(body) < BODY_MIN or len(body) > BODY_MAX:
         raise RuleViolation(_l("Schrijf een tip van %(min)s tot %(max)s tekens.", min=BODY_MIN, max=BODY_MAX),
@@ -104,8 +122,9 @@ def write_tip(session: Session, *, municipality_id: int, team_id: int, author_id
 
 
 def archive_tip(session: Session, tip: Tip, member) -> None:
-    """Archive `tip`: its author or a coordinator only."""
-    if tip.author_id != member.id and not member.is_coordinator:
+    """Archive `tip`: its author, a coordinator of its municipality or an administrator only."""
+    coordinator = member.is_administrator or (member.is_coordinator and member.municipality_id == tip.municipality_id)
+    if tip.author_id != member.id and not coordinator:
         raise RuleViolation(_l("Alleen wie de tip schreef of een coördinator haalt hem weg."))
     if tip.archived_at is None:
         tip.archived_at = utcnow()

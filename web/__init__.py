@@ -69,6 +69,7 @@ def create_app(test_config=None):
     from web import outcome_reviews; app.register_blueprint(outcome_reviews.bp)  # /teams/<team_id>/terugblik, …
     from web import avoided_costs; app.register_blueprint(avoided_costs.bp)  # /beheer/rendement, …/opbrengst
     from web import tips; app.register_blueprint(tips.bp)  # /teams/<team_id>/tips, …/huishouden
+    from web import tip_admin, experts; app.register_blueprint(tip_admin.bp); app.register_blueprint(experts.bp)  # /beheer/tips; /experts, …/aanvragen/<request_id>/experts
     from web import reports; app.register_blueprint(reports.bp)  # /beheer/rapportage, /teams/<team_id>/deelname
     from web import year_report; app.register_blueprint(year_report.bp)  # /beheer/rapportage/jaarverslag.pdf
     from web import policy_signals; app.register_blueprint(policy_signals.bp)  # /beheer/signalen, …/was-opgelost-als

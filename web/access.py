@@ -49,6 +49,35 @@ def load_request_of_team(values, *, own_drafts: bool = False) -> None:
     g.spend_request = found
 
 
+def load_request_for_reader(values) -> None:
+    """For the request page itself (the page, its live part, the discussion): a member of the team as
+    `load_team_of_member` and `load_request_of_team` (own drafts too); anyone else passes only as an expert
+    asked about this posted request (models.experts.expert_seat), with the team on `g` and a seat that is no
+    membership. Everyone else gets 404, as before."""
+    from flask import g
+
+    from models.experts import expert_seat
+    from models.members import teams_of_member
+    from models.requests import SpendRequest
+    from models.teams import Team
+    from web.database import db
+
+    member = signed_in_member()
+    g.my_teams = teams_of_member(db(), member.id)
+    mine = next(((team, membership) for team, membership in g.my_teams if team.id == values["team_id"]), None)
+    if mine is not None:
+        values.pop("team_id")
+        g.team, g.membership = mine
+        load_request_of_team(values, own_drafts=True)
+        return
+    team_id, request_id = values.pop("team_id"), values.pop("request_id")
+    found = db().get(SpendRequest, request_id)
+    seat = expert_seat(db(), member, found) if found is not None and found.team_id == team_id else None
+    if seat is None:
+        abort(404)
+    g.team, g.membership, g.spend_request = db().get(Team, team_id), seat, found
+
+
 def load_posted_request(values) -> None:
     """For a part of the request page (its card, its loan): the team and membership, and a posted request of
     that team, on `g`; 404 for outsiders. A POST holds the write lock from here on."""

@@ -3,7 +3,8 @@
 Invariants:
 - A new request is told to every active member of its team but the requester; a decision, a
   coordinator's question about the bank (models.bank_review) and the question how a grant went
-  (models.outcome_reviews), to the requester; a reminder to the members
+  (models.outcome_reviews), to the requester; a question to an expert (models.experts), to that expert; a
+  reminder to the members
   the reminder was recorded for (models.subscriptions). Nobody else, and nothing when there is no one to tell.
 - A message names the team, the amount and the cost category and links to the request; never the
   situation, a household or anyone's name. It is written in the language the device subscribed in.
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 
-from models.events import BankQuestion, RemindersDue, RequestDecided, RequestPosted, ReviewAsked
+from models.events import BankQuestion, ExpertAsked, RemindersDue, RequestDecided, RequestPosted, ReviewAsked
 from models.members import colleagues_of
 from models.requests import RequestStatus, SpendRequest
 from models.subscriptions import subscriptions_of
@@ -32,6 +33,7 @@ class NoticeKind:
     DECIDED = RequestDecided.kind    # the decision on my own request
     BANK_QUESTION = BankQuestion.kind  # the coordinator asks about what the bank showed for my request
     REVIEW = ReviewAsked.kind        # 30 days after a grant: how did it go?
+    EXPERT = ExpertAsked.kind        # a team asks me, as an expert, about one of its requests
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ def notices(session, outcomes) -> list[Notice]:
             member_ids = [outcome.requester_id]
         elif isinstance(outcome, RemindersDue):
             member_ids = outcome.member_ids
+        elif isinstance(outcome, ExpertAsked):
+            member_ids = [outcome.expert_id]
         else:
             continue  # an outcome that no one is told about
         member_ids = tuple(sorted(set(member_ids)))
@@ -96,6 +100,10 @@ def _text(kind, spend_request, team, category):
         return (_("Een vraag over de bank bij je aanvraag"),
                 _("%(team)s: de coördinator heeft een vraag over je aanvraag voor %(category)s. Tik om te lezen.",
                   team=team.name, category=what))
+    if kind == NoticeKind.EXPERT:
+        return (_("Een team vraagt je als expert"),
+                _("%(team)s: %(amount)s voor %(category)s. Tik om mee te lezen en te reageren.", team=team.name,
+                  amount=format_cents(spend_request.amount_cents), category=what))
     if kind == NoticeKind.REVIEW:
         return (_("Hoe ging het met %(amount)s voor %(category)s?",
                   amount=format_cents(spend_request.granted_amount_cents or spend_request.amount_cents), category=what),

@@ -14,6 +14,9 @@ URL table (signed in, active member of the team; a draft is visible to its reque
   POST /teams/<team_id>/aanvragen/<request_id>/reacties      add to the discussion
   POST /teams/<team_id>/aanvragen/<request_id>/intrekken     withdraw (requester)
 
+An expert asked about a posted request (models.experts, web/experts.py) also reads its page and live part
+and adds to its discussion (EXPERT_READS); nothing else here, and never a draft.
+
 Every POST starts with the write lock (models.db.begin_write) and the money lock
 (models.ledger.lock_for_money), so a vote, the decision it causes and the ledger entry land together
 or not at all. Saving a draft, voting and commenting are also sent from the phone's outbox with a
@@ -37,7 +40,7 @@ from models.requests import (
     save_draft, withdraw_request)
 from models.teams import active_cost_categories, municipality_of_team
 from models.votes import cast_vote, is_voting_member, lift_stop, place_stop
-from web.access import load_request_of_team, load_team_of_member, signed_in_member
+from web.access import load_request_for_reader, load_request_of_team, load_team_of_member, signed_in_member
 from web.database import db
 from web.i18n import amount_input
 from web.live import not_modified, with_etag
@@ -46,6 +49,8 @@ from web.request_page import request_page, request_page_context
 from web.respond import refusal_shows, respond
 
 bp = Blueprint("requests", __name__, url_prefix="/teams/<int:team_id>/aanvragen")
+#: what an expert asked about a request may do on its page: read it, follow it live, join the discussion
+EXPERT_READS = {"requests.show", "requests.live", "requests.comment"}
 
 
 @bp.url_value_preprocessor
@@ -56,6 +61,9 @@ def load_request(_endpoint, values):
     if request.method == "POST":
         begin_write(db())
         lock_for_money(db(), values["team_id"])  # a team that is not the member's is refused just below
+    if _endpoint in EXPERT_READS:  # an asked expert of the municipality passes too (models.experts)
+        load_request_for_reader(values)
+        return
     load_team_of_member(values)
     if "request_id" in values:
         load_request_of_team(values, own_drafts=True)

@@ -5,10 +5,12 @@ URL table (signed in, active member of the team; anyone else gets 404, so a team
   GET /teams/<team_id>/live    the live part of the home page, 304 while nothing changed (polled)
 """
 from flask import Blueprint, g, render_template
+from flask_login import current_user
 
 from models.audit import team_version
 from models.db import begin_write
 from models.decisions import expire_overdue, has_overdue_requests
+from models.experts import open_questions_to
 from models.inbox import team_overview
 from models.loans import overdue_loans
 from models.members import ROLE_LABELS, composition_warnings
@@ -64,7 +66,8 @@ def home():
                                      missing_receipts_mine=count_missing_receipts(db(), g.team.id, g.membership.member_id),
                                      overdue_loans=overdue_loans(db(), g.team),
                                      waiting_reviews=waiting_reviews(db(), g.team.id, g.membership.member_id),
-                                     composition=composition_warnings(db(), g.team), **overview), version)
+                                     composition=composition_warnings(db(), g.team),
+                                     expert_questions=open_questions_to(db(), current_user), **overview), version)
 
 
 @bp.get("/live")

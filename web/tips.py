@@ -5,7 +5,8 @@ URL table (signed in, active member of the team; anyone else gets 404; a tip of 
   GET  /teams/<team_id>/tips                            the municipality's tips: search (?zoek=), filter by
                                                         cost category (?kostensoort=), and a form to write one
   POST /teams/<team_id>/tips                            write a tip (?aanvraag=<id>: from a request solved
-                                                        with another provision of the team)
+                                                        with another provision of the team; any other
+                                                        request is refused by models.tips.write_tip)
   POST /teams/<team_id>/tips/<tip_id>/archiveren        archive a tip (its author or a coordinator)
   POST /teams/<team_id>/tips/suggesties                 at most 3 tips for the request being drafted
                                                         (cost_category_id, situation in the body; partial)
@@ -25,9 +26,10 @@ from models.bounds import parse_id
 from models.clock import today
 from models.db import begin_write
 from models.household_history import history_while_drafting
-from models.requests import RequestStatus, SpendRequest, household_key, may_request
+from models.requests import household_key, may_request
 from models.teams import active_cost_categories, municipality_of_team
-from models.tips import Tip, archive_tip, categories_of_tips, search_tips, suggest_tips, write_tip
+from models.tips import (Tip, archive_tip, categories_of_tips, search_tips, source_request_of, suggest_tips,
+                         write_tip)
 from web.access import load_team_of_member, signed_in_member
 from web.database import db
 from web.respond import refusal_shows, respond
@@ -58,12 +60,8 @@ def keep_team(_endpoint, values):
 
 
 def _source_request():
-    """The team's request solved with another provision named by ?aanvraag=, if any."""
-    request_id = parse_id(request.args.get("aanvraag"))
-    found = db().get(SpendRequest, request_id) if request_id else None
-    if found is None or found.team_id != g.team.id or found.status != RequestStatus.SOLVED:
-        return None
-    return found
+    """The team's request solved with another provision named by ?aanvraag=, if any (to start the form)."""
+    return source_request_of(db(), g.team.id, request.args.get("aanvraag"))
 
 
 def _page(status=200, errors=None, body="", chosen=()):
@@ -94,10 +92,9 @@ def index():
                                        chosen=request.form.getlist("category_ids")))
 def create():
     """Write a tip."""
-    source = _source_request()
     write_tip(db(), municipality_id=g.municipality_id, team_id=g.team.id, author_id=g.membership.member_id,
               body=request.form.get("body", ""), category_ids=request.form.getlist("category_ids"),
-              source_request_id=source.id if source else None)
+              source_request_id=parse_id(request.args.get("aanvraag")))
     return respond(json={"ok": True}, back=url_for("tips.index", bewaard=1))
 
 

@@ -20,7 +20,7 @@ from models.cards import Card
 from models.teams import BudgetYear, CostCategory, Provision
 from models.reconciliation import BankFlag, MerchantRule
 from models.avoided_costs import AvoidedCostScenario
-from models.tips import Tip
+from models.tips import ExpertTopic, Tip
 
 #: routes that name no object and are open to anyone, or act only on the signed-in member's own data
 PUBLIC_OR_OWN = {
@@ -32,10 +32,12 @@ PUBLIC_OR_OWN = {
     "push.key", "push.add", "push.remove",
     "outbox.page", "outbox.token",
     "handover.show",  # the client's one-time card link (tests/http/test_cards.py)
+    "experts.index", "experts.add_topic",  # ask an expert: my own topics (a member of a team; tests/http/test_experts.py)
 }
 OBJECT_ARGUMENTS = {"team_id", "membership_id", "member_id", "invite_id", "passkey_id", "request_id", "receipt_id",
                     "card_id", "batch_id", "municipality_id", "district_id", "category_id", "provision_id",
-                    "budget_year_id", "flag_id", "rule_id", "scenario_id", "tip_id"}
+                    "budget_year_id", "flag_id", "rule_id", "scenario_id", "tip_id",
+                    "topic_id"}  # ask an expert
 #: blueprints for coordinators (and administrators, in the municipality they chose); a team role gets 403
 COORDINATOR_BLUEPRINTS = (
     "admin.", "card_admin.",
@@ -48,6 +50,7 @@ COORDINATOR_BLUEPRINTS = (
     "exports.",       # the accountant's journal
     "avoided_costs.",  # avoided costs: the scenarios and their totals
     "reports.overview", "reports.chart", "reports.download_",  # reports (a team's participation: below)
+    "tip_admin.",     # every tip of the municipality, archived by a coordinator
     "year_report.",   # the year report as a PDF (tests/http/test_year_report.py)
     "policy_signals.overview", "policy_signals.requests_list",  # policy signals (a note on a request: team_id)
 )
@@ -111,6 +114,9 @@ def world(session, make_team, make_member):
     foreign_tip = Tip(municipality_id=foreign_coordinator.municipality_id, team_id=theirs.id,
                       author_id=foreign_worker.id, body="Een tip van het andere team.")
     session.add(foreign_tip)
+    foreign_topic = ExpertTopic(municipality_id=foreign_coordinator.municipality_id, member_id=foreign_worker.id,
+                                topic="schuldhulp")  # ask an expert
+    session.add(foreign_topic)
     session.commit()
     foreign = {
         "team_id": theirs.id,
@@ -131,6 +137,7 @@ def world(session, make_team, make_member):
         "flag_id": foreign_flag.id, "rule_id": foreign_rule.id,  # reconciliation queue
         "scenario_id": foreign_scenario.id,  # avoided costs
         "tip_id": foreign_tip.id,  # shared knowledge
+        "topic_id": foreign_topic.id,  # ask an expert
     }
     return {"ours": ours, "actors": actors, "foreign": foreign}
 
@@ -181,7 +188,7 @@ def test_team_roles_cannot_use_admin_pages(app, client, session, world, login_as
                    "request_id": world["foreign"]["request_id"],  # year close: 403 before anything is read
                    **{name: world["foreign"][name] for name in (
                        "municipality_id", "district_id", "category_id", "provision_id", "budget_year_id",
-                       "flag_id", "rule_id", "scenario_id")}}
+                       "flag_id", "rule_id", "scenario_id", "tip_id")}}
     for rule, method in _routes(app):
         if not rule.endpoint.startswith(COORDINATOR_BLUEPRINTS):
             continue
@@ -308,3 +315,36 @@ def test_the_policy_signals_are_for_the_municipalitys_coordinators(client, world
     expected = 200 if actor in ("coordinator", ADMINISTRATOR) else 403
     assert client.get("/beheer/signalen").status_code == expected, actor
     assert client.get("/beheer/signalen/aanvragen?soort=notities").status_code == 403, actor
+
+
+def test_an_asked_expert_of_another_team_reads_that_request_only(app, client, session, world, make_team,
+                                                                  make_member, login_as):
+    """Ask an expert: a member of another team of our municipality, asked about our request, reads its page and
+    its live part and may comment (tests/http/test_experts.py); every other route of the request stays 404,
+    and our team's other requests too. Another municipality's member is never listed or asked."""
+    from models.experts import ask_expert, list_topic
+    from models.teams import District, Municipality
+
+    ours = world["ours"]
+    west = make_team("Team West", municipality=session.get(Municipality, session.get(District, ours.district_id).municipality_id))
+    expert = make_member(west, "worker", name="Eva")
+    list_topic(session, expert, "schuldhulp")
+    worker, voter = world["actors"]["worker"], world["actors"]["income_consultant"]
+    asked, other = (SpendRequest(team_id=ours.id, requester_id=worker.id, amount_cents=5_000, situation="Ons team",
+                                 prevents="p", status="open", posted_at=utcnow()) for _ in range(2))
+    session.add_all([asked, other])
+    session.flush()
+    ask_expert(session, asked, active_membership(session, voter.id, ours.id), expert.id, "schuldhulp")
+    session.commit()
+    login_as(expert)
+    reads = {"requests.show": 200, "requests.live": 200, "requests.comment": 303}
+    for rule, method in _routes(app):
+        if "request_id" not in rule.arguments or rule.endpoint.startswith(COORDINATOR_BLUEPRINTS):
+            continue
+        for spend_request in (asked, other):
+            url = rule.build({"team_id": ours.id, "request_id": spend_request.id,
+                              "receipt_id": world["foreign"]["receipt_id"]}, append_unknown=False)[1]
+            response = client.open(url, method=method, data={"choice": "approve", "body": "Vraag de schuldhulp.",
+                                                            "stop_reason": "x", "expert_id": expert.id})
+            expected = reads.get(rule.endpoint, 404) if spend_request is asked else 404
+            assert response.status_code == expected, f"{method} {url} → {response.status_code}"

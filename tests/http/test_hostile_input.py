@@ -137,6 +137,11 @@ WRITING_ENDPOINTS = {
     "tips.archive": ("worker", "form", ["x"]),
     "tips.household": ("worker", "form", ["household_reference"]),
     "tips.suggestions": ("worker", "form", ["situation", "cost_category_id"]),
+    "tip_admin.archive": ("coordinator", "form", ["x"]),
+    # ask an expert
+    "experts.add_topic": ("worker", "form", ["topic"]),
+    "experts.remove_topic": ("worker", "form", ["x"]),
+    "experts.ask": ("voter", "form", ["expert_id", "topic"]),
     # bank statements
     "bank.upload": ("coordinator", "form", ["statement"]),
     "reconciliation.resolve": ("coordinator", "form", ["resolution", "note", "link"]),
@@ -217,7 +222,8 @@ def world(session, make_team, make_member):
         "budget_year_id": spent.budget_year_id,  # budget years, year close
         **_reconciliation_ids(session, team),  # the bank's queue, merchant rules
         **_scenario_ids(session, team),  # avoided costs
-        **_tip_ids(session, team, people["worker"])},  # shared knowledge
+        **_tip_ids(session, team, people["worker"]),  # shared knowledge
+        **_expert_ids(session, people["worker"], outsider)},  # ask an expert
         "request_for": {"requests.update": draft.id, "receipts.upload": spent.id, "receipts.amount": spent.id,
                         "receipts.no_receipt": spent.id, "cards.reserve": waiting.id, "cards.hand_over": waiting.id,
                         "grants.cancel": spent.id,
@@ -265,6 +271,16 @@ def _tip_ids(session, team, author):
                     body="Vraag eerst de voedselbank.", category_ids=[category.id])
     session.commit()
     return {"tip_id": tip.id}
+
+
+def _expert_ids(session, member, expert):
+    """A topic `member` offers, and `expert` (of another team of the municipality) offering one too."""
+    from models.experts import list_topic
+
+    topic = list_topic(session, member, "schuldhulp")
+    list_topic(session, expert, "jeugd")
+    session.commit()
+    return {"topic_id": topic.id}
 
 
 def _reconciliation_ids(session, team):

@@ -71,6 +71,42 @@ def test_archive_by_author_or_coordinator_only(session, world):
     assert second.archived_at is not None
 
 
+def test_a_coordinator_of_another_municipality_does_not_archive(session, world, make_member):
+    tip = _write(session, world, "Vraag eerst de voedselbank om een pakket.")
+    far_coordinator = make_member(world["far"], "coordinator", name="Ver")
+    with pytest.raises(RuleViolation):
+        archive_tip(session, tip, far_coordinator)
+    session.rollback()
+    assert session.get(Tip, tip.id).archived_at is None
+
+
+@pytest.mark.parametrize("case", ["granted", "other_team", "unknown"])
+def test_a_tip_comes_only_from_the_teams_request_solved_otherwise(session, world, make_team, make_member, case):
+    from models.clock import utcnow
+    from models.requests import RequestStatus, SpendRequest
+
+    team = world["team"] if case != "other_team" else make_team("Team Zuid")
+    requester = world["author"] if case != "other_team" else make_member(team, "worker", name="Zoe")
+    solved = SpendRequest(team_id=team.id, requester_id=requester.id, amount_cents=1_000, posted_at=utcnow(),
+                          status=RequestStatus.GRANTED if case == "granted" else RequestStatus.SOLVED)
+    mine = SpendRequest(team_id=world["team"].id, requester_id=world["author"].id, amount_cents=1_000,
+                        status=RequestStatus.SOLVED, alternative_name="Energiebank", posted_at=utcnow())
+    session.add_all([solved, mine])
+    session.commit()
+    source_id = solved.id if case != "unknown" else mine.id + 1000
+    with pytest.raises(RuleViolation) as refused:
+        write_tip(session, municipality_id=world["mid"], team_id=world["team"].id, author_id=world["author"].id,
+                  body="Opgelost met de Energiebank.", category_ids=[world["cat"]["energy"]],
+                  source_request_id=source_id)
+    assert refused.value.field == "form"
+    session.rollback()
+    tip = write_tip(session, municipality_id=world["mid"], team_id=world["team"].id, author_id=world["author"].id,
+                    body="Opgelost met de Energiebank.", category_ids=[world["cat"]["energy"]],
+                    source_request_id=mine.id)
+    session.commit()
+    assert session.exec(select(Tip.source_request_id)).all() == [mine.id] == [tip.source_request_id]
+
+
 def test_search_is_case_insensitive_within_the_municipality_and_by_category(session, world):
     food = _write(session, world, "Vraag eerst de Voedselbank om een pakket.")
     energy = _write(session, world, "De energiebank helpt bij een naheffing.", codes=("energy",))

@@ -1,0 +1,73 @@
+"""axe-core finds no violations on the pages of ask an expert (web/experts.py) and the coordinator's tips
+(web/tip_admin.py): the experts page with questions, topics and a refused topic's message, the request page
+with its "Vraag een expert" panel after asking, the request page as the asked expert reads it, the expert's
+team home listing the question, and the municipality's tips for a coordinator; on a phone (412 px) and at a
+desk (1280 px), in Dutch and English."""
+import pytest
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from models.experts import list_topic
+from models.teams import CostCategory, Municipality
+from models.tips import write_tip
+from tests.browser.test_accessibility import LANGUAGES, assert_accessible
+from tests.card_world import granted_request, municipality_id
+
+PHONE = {"width": 412, "height": 915}
+DESK = {"width": 1280, "height": 800}
+
+
+def _check(page, lang, what):
+    for size in (PHONE, DESK):
+        page.set_viewport_size(size)
+        assert_accessible(page, lang, f"{what} at {size['width']} px")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (what, size)
+
+
+def _as(signed_in_phone, server_url, member, lang):
+    page = signed_in_phone(member)
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": server_url}])
+    return page
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_expert_pages_have_no_axe_violations(lang, signed_in_phone, server_url, session, make_team, make_member):
+    team = make_team("Team Oost met een lange naam")
+    west = make_team("Team West", municipality=session.get(Municipality, municipality_id(session, team)))
+    worker, voter = make_member(team, "worker", name="Wim"), make_member(team, "worker", name="Vera")
+    expert = make_member(west, "worker", name="Eva van der Berg-Schuldhulpverlening")
+    other = make_member(west, "worker", name="Olga")
+    coordinator = make_member(team, "coordinator", name="Cora")
+    request = granted_request(session, team, worker, voter, 4_500)
+    request.status, request.granted_amount_cents, request.decided_at = "open", None, None  # open: still voting
+    session.add(request)
+    for member, topic in ((expert, "schuldhulp"), (expert, "inkomen en uitkeringen"), (other, "schuldhulp"),
+                          (other, "jeugd")):
+        list_topic(session, member, topic)
+    category = session.exec(select(CostCategory).where(CostCategory.municipality_id == municipality_id(session, team))).first()
+    write_tip(session, municipality_id=municipality_id(session, team), team_id=west.id, author_id=other.id,
+              body="Bij een naheffing van de energie eerst de energiebank vragen.", category_ids=[category.id])
+    session.commit()
+
+    page = _as(signed_in_phone, server_url, voter, lang)
+    page.goto(f"/teams/{team.id}/aanvragen/{request.id}")
+    page.locator("#experts form").first.locator("button").click()
+    expect(page.locator("#experts [data-expert-asked]")).to_have_count(2)  # Eva, under both her topics
+    _check(page, lang, "the request page with its experts to ask")
+
+    page = _as(signed_in_phone, server_url, expert, lang)
+    page.goto(f"/teams/{team.id}/aanvragen/{request.id}")
+    _check(page, lang, "the request page as the asked expert reads it")
+    page.goto(f"/teams/{west.id}")
+    expect(page.locator("#expert-questions-title")).to_be_visible()
+    _check(page, lang, "the expert's team home with the question")
+    page.goto("/experts")
+    page.locator("#topic").fill("x")
+    page.locator("form[action='/experts/onderwerpen'] button").click()
+    expect(page.locator("#topic-error")).to_be_visible()
+    _check(page, lang, "the experts page with a refused topic")
+
+    page = _as(signed_in_phone, server_url, coordinator, lang)
+    page.goto("/beheer/tips")
+    expect(page.locator("[data-tip]")).to_have_count(1)
+    _check(page, lang, "the municipality's tips for a coordinator")
