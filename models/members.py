@@ -118,6 +118,17 @@ def clean_display_name(raw: str | None) -> str:
     return name
 
 
+def set_organisation(session: Session, member: Member, raw: str | None) -> None:
+    """The organisation the member works for, which a client sees beside the first name; may be empty."""
+    name = " ".join((raw or "").split())
+    if len(name) > ORGANISATION_MAX:
+        raise RuleViolation(_l("Gebruik hoogstens %(max)s tekens.", max=ORGANISATION_MAX), field="organisation")
+    from models.privacy import check_no_personal_data  # a client reads it: no phone number or e-mail in it
+    check_no_personal_data(name, field="organisation")
+    member.organisation = name
+    session.add(member)
+
+
 def create_member(session: Session, *, municipality_id: int, display_name: str,
                   is_coordinator: bool = False, user_handle: bytes | None = None) -> Member:
     """Add a member to a municipality."""

@@ -6,9 +6,14 @@ URL table (signed in; a passkey id is only ever the member's own):
   POST /mijn-passkeys/toevoegen              verify and store it
   POST /mijn-passkeys/<passkey_id>/naam      rename
   POST /mijn-passkeys/<passkey_id>/verwijderen   remove (never the last)
+  POST /mijn-passkeys/organisatie            the organisation a client sees beside my first name
 """
-from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
+
+from models.db import begin_write
+from models.members import Member, set_organisation
 
 from models.passkeys import (
     Passkey, active_passkeys, add_passkey, registration_options, remove_passkey, rename_passkey)
@@ -34,10 +39,10 @@ def load_own_passkey(_endpoint, values):
         g.passkey = passkey
 
 
-def _render_list(status=200, error=None, error_for=None):
+def _render_list(status=200, error=None, error_for=None, organisation_error=None):
     return render_page_or_partial("account/passkeys.html", "account/_passkey_list.html", status,
                                   passkeys=active_passkeys(db(), current_user.id), error=error,
-                                  error_for=error_for)
+                                  error_for=error_for, organisation_error=organisation_error)
 
 
 @bp.get("")
@@ -70,6 +75,17 @@ def add_finish():
                 name=default_passkey_name())
     db().commit()
     return jsonify(redirect=url_for("account.passkeys"))
+
+
+@bp.post("/organisatie")
+@refusal_shows(lambda violation: _render_list(422, organisation_error=violation.message))
+def organisation():
+    """Set the organisation a client sees beside my first name on the handover page."""
+    begin_write(db())
+    set_organisation(db(), db().get(Member, current_user.id), request.form.get("organisation"))
+    db().commit()
+    flash(_("Je organisatie is opgeslagen."), "info")
+    return redirect(url_for("account.passkeys"), code=303)
 
 
 #: a refused rename or removal shows the list again with the message beside that passkey

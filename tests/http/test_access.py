@@ -28,6 +28,7 @@ PUBLIC_OR_OWN = {
     "auth.sign_in", "auth.sign_in_begin", "auth.sign_in_finish", "auth.sign_out",
     "auth.invite", "auth.invite_begin", "auth.invite_finish",
     "account.passkeys", "account.add_begin", "account.add_finish",
+    "account.organisation",  # my own organisation, shown to a client (tests/http/test_handover_page.py)
     "pwa.service_worker", "pwa.manifest", "pwa.offline", "pwa.page_scripts_file",
     "push.key", "push.add", "push.remove",
     "outbox.page", "outbox.token",

@@ -107,3 +107,20 @@ def test_english_dates_times_and_amounts_are_british(app):
 def test_an_amount_field_accepts_the_format_it_shows_in_either_language(typed, cents):
     from models.money import parse_amount
     assert parse_amount(typed) == cents
+
+
+def test_a_member_sets_the_organisation_a_client_sees(client, session, make_team, make_member, login_as):
+    from models.members import Member
+    worker = make_member(make_team("Team Oost"), "worker", name="Wim Werker")
+    login_as(worker)
+    assert 'id="organisation"' in client.get("/mijn-passkeys").text
+    saved = client.post("/mijn-passkeys/organisatie", data={"organisation": "  Buurtteam   Oost "})
+    assert saved.status_code == 303
+    session.expire_all()
+    assert session.get(Member, worker.id).organisation == "Buurtteam Oost"
+    refused = client.post("/mijn-passkeys/organisatie", data={"organisation": "Bel 06-12345678"})
+    assert refused.status_code == 422 and 'id="organisation-error"' in refused.text and "06-12345678" in refused.text
+    too_long = client.post("/mijn-passkeys/organisatie", data={"organisation": "x" * 101})
+    assert too_long.status_code == 422
+    session.expire_all()
+    assert session.get(Member, worker.id).organisation == "Buurtteam Oost"

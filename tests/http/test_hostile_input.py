@@ -60,6 +60,7 @@ WRITING_ENDPOINTS = {
     "cards.reserve": ("worker", "form", ["card_id"]),
     "cards.hand_over": ("worker", "form", ["x"]),
     "account.rename": ("worker", "form", ["name"]),
+    "account.organisation": ("worker", "form", ["organisation"]),
     "account.remove": ("worker", "form", ["x"]),
     "account.add_begin": ("worker", "json", ["x"]),
     "account.add_finish": ("worker", "json", ["credential", "name"]),
