@@ -146,3 +146,40 @@ def test_the_asked_expert_gets_a_seat_that_never_votes(session, world):
     end_membership(session, active_membership(session, world["expert"].id, world["west"].id))
     session.commit()
     assert expert_seat(session, world["expert"], request) is None and questions_to(session, world["expert"]) == []
+
+
+def ask_share(database_url, request_id, member_id, team_id, expert_id, start, results):
+    """One process: a member of the team asks the expert (write lock first, as a POST does), and commits."""
+    from models.db import begin_write, make_engine, make_session
+
+    answers, engine = [], make_engine(database_url)
+    start.wait()
+    with make_session(engine) as session:
+        try:
+            begin_write(session)
+            ask_expert(session, session.get(SpendRequest, request_id), active_membership(session, member_id, team_id),
+                       expert_id, "jeugd")
+            session.commit()
+            answers.append("asked")
+        except RuleViolation:
+            session.rollback()
+            answers.append("refused")
+        except Exception as error:  # noqa: BLE001 -- a deadlock or a database error counts as a failure
+            session.rollback()
+            answers.append(repr(error))
+    engine.dispose()
+    results.put(answers)
+
+
+def test_two_members_asking_the_same_expert_at_once_ask_once(session, world, database_url):
+    from tests.racing import race
+
+    list_topic(session, world["expert"], "jeugd")
+    session.commit()
+    ids = (world["request"].id, world["oost"].id, world["expert"].id)
+    shares = [(database_url, ids[0], world[who].id, ids[1], ids[2]) for who in ("worker", "voter")]
+    session.close()
+    answers, exit_codes = race(ask_share, shares)
+    assert sorted(answers) == ["asked", "refused"] and exit_codes == [0, 0]
+    assert len(session.exec(select(ExpertQuestion)).all()) == 1
+    assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "expert_asked")).all()) == 1
