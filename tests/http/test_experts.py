@@ -43,6 +43,7 @@ def _page(world):
 
 def test_a_member_lists_and_unlists_topics(client, session, world, login_as):
     login_as(world["neighbour"])
+    assert 'href="/experts"' in client.get(f"/teams/{world['west'].id}/tips").text  # the menu
     page = client.get("/experts")
     assert page.status_code == 200 and "Eva Expert" in page.text and "Fee Ver" not in page.text
     assert '<option value="jeugd">' in page.text and '<option value="schuldhulp">' in page.text
@@ -76,7 +77,7 @@ def test_the_team_asks_an_expert_once(client, session, world, login_as):
     again = client.post(url, data={"expert_id": world["expert"].id, "topic": "schuldhulp"},
                         headers={"HX-Request": "true", "HX-Request-Type": "partial"})
     assert again.status_code == 422 and "Eva Expert is al gevraagd" in again.text
-    assert again.text.lstrip().startswith("{#") is False and '<section id="experts"' in again.text
+    assert '<section id="experts"' in again.text
     assert "<html" not in again.text
     assert "data-expert-asked" in client.get(_page(world)).text
     assert client.post(url, data={"expert_id": world["far"].id, "topic": "schuldhulp"}).status_code == 422
