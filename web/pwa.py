@@ -47,6 +47,7 @@ def init_app(app):
     """Version static URLs and give versioned static files a year of immutable caching."""
     app.extensions["static_versions"] = {}
     app.url_defaults(add_static_version)
+    app.after_request(compress_shell_once)  # registered first, so it runs after cache_versioned_static
     app.after_request(cache_versioned_static)
     app.jinja_env.globals["page_scripts_url"] = page_scripts_url
 
@@ -117,6 +118,33 @@ def cache_versioned_static(response):
         return response
     if request.args.get("v") == current:
         response.headers["Cache-Control"] = IMMUTABLE
+    return response
+
+
+#: the versioned files every first visit downloads; they are compressed once, as small as brotli makes them
+#: (Flask-Compress's fast level suits pages made per request, not files that never change)
+SHELL_MIMETYPES = {"text/css", "application/javascript", "text/javascript"}
+
+
+def compress_shell_once(response):
+    """A versioned CSS or script file in brotli's smallest form, compressed once per app and version."""
+    if (response.status_code != 200 or response.headers.get("Cache-Control") != IMMUTABLE
+            or response.mimetype not in SHELL_MIMETYPES or "Content-Encoding" in response.headers
+            or not request.accept_encodings.quality("br")):
+        return response
+    import brotli
+
+    kept = current_app.extensions.setdefault("shell_brotli", {})
+    key = (request.path, request.args.get("v"))  # immutable only for the current version: one entry per file
+    response.direct_passthrough = False
+    if key not in kept:
+        kept[key] = brotli.compress(response.get_data(), quality=11)
+    response.set_data(kept[key])
+    response.headers["Content-Encoding"] = "br"
+    response.vary.add("Accept-Encoding")
+    etag, weak = response.get_etag()
+    if etag:
+        response.set_etag(f"{etag}:br", weak=weak)
     return response
 
 
