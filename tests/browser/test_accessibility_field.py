@@ -4,6 +4,7 @@ personal-data finding at once, the request form's cost categories offline, the c
 and the client's page in the phone's language. axe passes on each (assert_accessible also checks that nothing
 is wider than the phone), and a screenshot of each is kept in test-results/screenshots/.
 """
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from tests.browser.test_pwa import kept_online
 from tests.card_world import card_on, granted_request, loaded
 from tests.http.test_receipts import grant
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+#: pytest-playwright empties test-results/ when a run starts; SCREENSHOTS_DIR keeps them elsewhere
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or Path(__file__).resolve().parents[2] / "test-results" / "screenshots")
 #: the two phones: a Pixel 7 (412 px wide) and a small 360-px phone
 PHONES = {"pixel7": {}, "360px": {"viewport": {"width": 360, "height": 740}}}
 #: the phone's own language, as its browser asks for it (Accept-Language)
