@@ -22,6 +22,7 @@ from models.requests import DraftInput, post_request, save_draft
 from models.teams import CostCategory
 from models.votes import lift_stop, place_stop
 from tests.browser.test_accessibility import LANGUAGES, assert_accessible
+from tests.browser.test_pwa import kept_online
 from tests.card_world import SEPA_CONFIG, card_on, granted_request, municipality_id, with_categories
 
 #: pytest-playwright empties test-results/ when a session starts: SCREENSHOT_DIR keeps them elsewhere
@@ -267,3 +268,22 @@ def test_a_first_invite_says_welcome_and_a_recovery_link_welcome_back(phone, ses
     page.goto(f"/uitnodiging/{recovery_token}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Welkom terug, Rik")
     expect(page).to_have_title(re.compile("^Welkom terug ·"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_kept_copy_shows_when_a_request_was_sent_not_a_frozen_time_ago(
+        lang, signed_in_phone, server_url, session, make_team, make_member):
+    team = make_team("Team Oost", annual_budget_cents=50_000)
+    requester, voter = make_member(team, "worker", name="Wim"), make_member(team, "worker", name="Anna")
+    request = _open_request(session, team, requester)
+    page = _in(signed_in_phone(voter), lang, server_url)
+    page.goto(f"/teams/{team.id}")
+    meta = page.locator(f"#request-card-{request.id} .card__meta")
+    expect(meta).to_contain_text({"nl": "geleden", "en": "ago"}[lang])
+    kept_online(page, f"/teams/{team.id}")
+
+    page.context.set_offline(True)
+    assert page.reload().from_service_worker
+    expect(page.locator("[data-offline-banner]")).to_be_visible()
+    expect(meta).to_contain_text(re.compile({"nl": r"verstuurd op .*\d\d:\d\d", "en": r"sent on .*\d\d:\d\d"}[lang]))
+    expect(meta).not_to_contain_text({"nl": "geleden", "en": "ago"}[lang])
