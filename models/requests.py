@@ -102,6 +102,8 @@ class SpendRequest(SQLModel, table=True):
               "granted_amount_cents", "cost_category_id", "amount_cents", "carried_to_year_id", "posted_at",
               "decided_at", "id"),
         Index("ix_spendrequest_carried_to_year", "carried_to_year_id", "status", "team_id", "granted_amount_cents"),
+        # the cross table (district × cost category), grouped in the index's own order
+        Index("ix_spendrequest_year_team_category", "budget_year_id", "team_id", "cost_category_id", "posted_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
