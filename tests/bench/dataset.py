@@ -89,6 +89,8 @@ class World:
     #: member id -> [(request id, choice)]: the only votes the vote benchmark casts
     vote_plan: dict[int, list[tuple[int, str]]]
     counts: dict[str, int] = field(default_factory=dict)
+    #: the municipality's coordinator (the report page's reader)
+    coordinator_id: int | None = None
 
 
 def make_engine(database_url: str):
@@ -122,7 +124,7 @@ def build(database_url: str, ledger_entries: int, household_secret: str, seed: i
     engine = make_engine(database_url)
     try:
         with make_session(engine) as session:
-            teams, budget_year, categories = _base(session)
+            teams, budget_year, categories, coordinator_id = _base(session)
             session.commit()
         history_entries = max(ledger_entries - len(teams), 0)  # each team's annual budget is one entry
         shares = [round(history_entries * BENCH_TEAM_SHARE)]
@@ -136,6 +138,7 @@ def build(database_url: str, ledger_entries: int, household_secret: str, seed: i
             session.commit()
             world = _inbox(session, teams[0], budget_year, categories, household_secret, rng)
             session.commit()
+        world.coordinator_id = coordinator_id
         world.counts = count_rows(engine)
         if engine.dialect.name == "postgresql":
             with engine.begin() as connection:
@@ -154,9 +157,11 @@ def count_rows(engine) -> dict[str, int]:
 
 
 def _base(session):
-    """Municipality, three teams with their members, the cost categories and this year's budget year."""
+    """Municipality, three teams with their members, the cost categories, this year's budget year and the
+    coordinator's id."""
     municipality, budget_year = create_municipality(session, "Gemeente Benchdam")
-    create_member(session, municipality_id=municipality.id, display_name="Bench Coördinator", is_coordinator=True)
+    coordinator = create_member(session, municipality_id=municipality.id, display_name="Bench Coördinator",
+                                is_coordinator=True)
     teams = []
     for district_name, team_name, roles in [("Centrum", "Team Bench", BENCH_ROLES),
                                             ("Centrum", "Team Oost", OTHER_ROLES), ("West", "Team West", OTHER_ROLES)]:
@@ -179,7 +184,8 @@ def _base(session):
     session.flush()
     categories = list(session.exec(select(CostCategory).where(CostCategory.municipality_id == municipality.id)
                                    .order_by(CostCategory.position)))
-    return teams, budget_year, categories
+    session.flush()
+    return teams, budget_year, categories, coordinator.id
 
 
 def _next_id(connection, model) -> int:
