@@ -287,3 +287,26 @@ def test_a_kept_copy_shows_when_a_request_was_sent_not_a_frozen_time_ago(
     expect(page.locator("[data-offline-banner]")).to_be_visible()
     expect(meta).to_contain_text(re.compile({"nl": r"verstuurd op .*\d\d:\d\d", "en": r"sent on .*\d\d:\d\d"}[lang]))
     expect(meta).not_to_contain_text({"nl": "geleden", "en": "ago"}[lang])
+
+
+def test_the_votes_extra_fields_open_only_for_the_choice_that_needs_them(
+        signed_in_phone, session, make_team, make_member):
+    team = make_team("Team Oost", annual_budget_cents=50_000)
+    requester, voter = make_member(team, "worker", name="Wim"), make_member(team, "worker", name="Anna")
+    request = _open_request(session, team, requester)
+    page = signed_in_phone(voter, viewport={"width": 360, "height": 740})
+    page.goto(f"/teams/{team.id}/aanvragen/{request.id}")
+    amount, provision = page.get_by_label("Bedrag bij een lager bedrag of een lening"), page.get_by_label("Welke voorziening past?")
+    expect(amount).to_be_hidden()
+    expect(provision).to_be_hidden()
+    page.get_by_label("Lening voorstellen").check()
+    expect(amount).to_be_visible()
+    expect(provision).to_be_hidden()
+    page.get_by_label("Andere voorziening past").check()
+    expect(amount).to_be_hidden()
+    expect(provision).to_be_visible()
+    page.get_by_role("button", name="Stem opslaan").click()  # no provision named: the field stays, with its message
+    expect(provision).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Goedkeuren", exact=True).check()
+    expect(provision).to_be_visible()
+    _check_frame(page, "nl", "request page, the vote")
