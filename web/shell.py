@@ -15,6 +15,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from models.members import teams_of_member
+from models.requests import may_request
 from web.access import chosen_municipality
 from web.database import db
 from web.i18n import LANGUAGE_COOKIE, LANGUAGES
@@ -44,8 +45,8 @@ class MyTeams(Sequence):
 @bp.app_context_processor
 def team_switcher():
     """The signed-in member's teams, for the team switcher in the layout."""
-    if current_user.is_authenticated:
-        return {"my_teams": MyTeams(current_user.id)}
+    if current_user.is_authenticated:  # may_request_in: whether the bottom navigation offers "new request"
+        return {"my_teams": MyTeams(current_user.id), "may_request_in": may_request}
     return {"my_teams": []}
 
 
