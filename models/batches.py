@@ -84,7 +84,7 @@ def create_batch(session: Session, municipality_id: int, *, card_ids: list[int],
         raise RuleViolation(_l("Er is nog een opdracht die niet is uitgevoerd. Voer die eerst uit of annuleer hem."))
     top_ups = {team_id: cents for team_id, cents in top_ups.items() if cents}
     if not card_ids and not top_ups:
-        raise RuleViolation(_l("Kies minstens één lading of opwaardering."))
+        raise RuleViolation(_l("Kies minstens één kaart om te laden of een bijstorting."))
     batch = LoadBatch(municipality_id=municipality_id, created_by_id=actor_id)
     session.add(batch)
     session.flush()
@@ -94,7 +94,7 @@ def create_batch(session: Session, municipality_id: int, *, card_ids: list[int],
         if year is None:
             raise RuleViolation(_l("Er is nog geen budget voor dit jaar."), field=f"top_up_{team_id}")
         if cents < 0:
-            raise RuleViolation(_l("Een opwaardering moet meer dan nul zijn."), field=f"top_up_{team_id}")
+            raise RuleViolation(_l("Een bijstorting moet meer dan nul zijn."), field=f"top_up_{team_id}")
         session.add(BatchLine(batch_id=batch.id, team_id=team.id, kind=LineKind.TOP_UP, amount_cents=cents,
                               budget_year_id=year.id, reference=f"TB-{team.id}-OPW{batch.id}"))
     for card_id in card_ids:
@@ -130,13 +130,13 @@ def check_batch(session: Session, batch: LoadBatch) -> None:
         team = session.get(Team, team_id)
         bank = balance_cents(session, team_id, year_id, AccountKind.BANK)
         if bank + top > team.account_cap_cents:
-            raise RuleViolation(_l("%(team)s: het teamaccount zou boven het maximum komen.", team=team.name),
+            raise RuleViolation(_l("%(team)s: de teamrekening zou boven het maximum komen.", team=team.name),
                                 field=f"top_up_{team_id}")
         if top > balance_cents(session, team_id, year_id, AccountKind.RESERVED):
-            raise RuleViolation(_l("%(team)s: de opwaardering is meer dan er is toegekend.", team=team.name),
+            raise RuleViolation(_l("%(team)s: de bijstorting is meer dan er is toegekend.", team=team.name),
                                 field=f"top_up_{team_id}")
         if load > bank + top:
-            raise RuleViolation(_l("%(team)s: er is een grotere opwaardering nodig voor deze ladingen.", team=team.name),
+            raise RuleViolation(_l("%(team)s: er is een grotere bijstorting nodig voor deze ladingen.", team=team.name),
                                 field=f"top_up_{team_id}")
 
 

@@ -208,7 +208,7 @@ def top_up(session: Session, team: Team, budget_year_id: int, amount_cents: int,
     """Bring reserved budget onto the team bank account (reserved → bank), within the cap."""
     bank = balance_cents(session, team.id, budget_year_id, AccountKind.BANK)
     if bank + amount_cents > team.account_cap_cents:
-        raise RuleViolation(_l("Het teamaccount zou boven het maximum komen."), field="top_up")
+        raise RuleViolation(_l("De teamrekening zou boven het maximum komen."), field="top_up")
     if amount_cents > balance_cents(session, team.id, budget_year_id, AccountKind.RESERVED):
         raise RuleViolation(_l("Dat is meer dan er is toegekend en nog niet overgemaakt."), field="top_up")
     return post_entry(session, team.id, [
@@ -221,7 +221,7 @@ def load_onto_card(session: Session, team: Team, budget_year_id: int, amount_cen
                    request_id: int, actor_id: int | None = None) -> Entry:
     """Move money from the team bank account onto a card (bank → cards); never more than the bank holds."""
     if amount_cents > balance_cents(session, team.id, budget_year_id, AccountKind.BANK):
-        raise RuleViolation(_l("Er staat niet genoeg op het teamaccount voor deze lading."), field="load")
+        raise RuleViolation(_l("Er staat niet genoeg op de teamrekening voor deze lading."), field="load")
     return post_entry(session, team.id, [
         (account(session, team.id, budget_year_id, AccountKind.BANK), -amount_cents),
         (account(session, team.id, budget_year_id, AccountKind.CARDS), amount_cents),

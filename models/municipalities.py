@@ -241,8 +241,8 @@ def archive_team(session: Session, team: Team, *, actor_id: int) -> None:
     reserved = session.exec(select(func.coalesce(func.sum(Account.balance_cents), 0)).where(
         Account.team_id == team.id, Account.kind == AccountKind.RESERVED)).one()
     if reserved:
-        raise RuleViolation(_l("Dit team heeft nog toekenningen waarvan het geld niet op een pas is gezet. Laad "
-                               "die passen eerst, of trek de toekenningen in."))
+        raise RuleViolation(_l("Dit team heeft nog toekenningen waarvan het geld niet op een kaart is gezet. Laad "
+                               "die kaarten eerst, of trek de toekenningen in."))
     team.archived_at = utcnow()
     session.add(team)
     record(session, team_id=team.id, actor_id=actor_id, action="team_archived")

@@ -86,7 +86,7 @@ def check_may_add_receipts(session: Session, request: SpendRequest, member_id: i
     if request.requester_id != member_id:
         raise RuleViolation(_l("Alleen de aanvrager kan bonnetjes toevoegen."), field="photo")
     if not may_add_receipts(session, request):
-        raise RuleViolation(_l("Bonnetjes kunnen erbij zodra de cliënt de pas heeft gekregen."), field="photo")
+        raise RuleViolation(_l("Bonnetjes kunnen erbij zodra de cliënt de kaart heeft gekregen."), field="photo")
 
 
 def add_receipt(session: Session, request: SpendRequest, member_id: int, image: CleanImage, file_name: str) -> Receipt:

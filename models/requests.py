@@ -246,7 +246,7 @@ def _category(session: Session, team: Team, category_id) -> CostCategory | None:
     category = session.get(CostCategory, parse_id(category_id) or 0)
     municipality_id = session.get(District, team.district_id).municipality_id
     if category is None or category.municipality_id != municipality_id or not category.active:
-        raise RuleViolation(_l("Kies een kostensoort."), field="cost_category_id")
+        raise RuleViolation(_l("Kies waarvoor het geld is."), field="cost_category_id")
     return category
 
 
@@ -258,10 +258,10 @@ def post_request(session: Session, request: SpendRequest, team: Team, member_id:
         raise RuleViolation(_l("Dit team is gearchiveerd: er kunnen geen nieuwe aanvragen meer worden verstuurd."))
     missing = [(name, message) for name, value, message in [
         ("amount", request.amount_cents, _l("Vul een bedrag in.")),
-        ("cost_category_id", request.cost_category_id, _l("Kies een kostensoort.")),
+        ("cost_category_id", request.cost_category_id, _l("Kies waarvoor het geld is.")),
         ("situation", request.situation, _l("Beschrijf de situatie.")),
         ("prevents", request.prevents, _l("Beschrijf wat het voorkomt.")),
-        ("household_reference", request.household_key, _l("Vul het kenmerk van het huishouden in.")),
+        ("household_reference", request.household_key, _l("Vul je nummer voor dit huishouden in.")),
     ] if not value]
     if missing:
         raise RuleViolation(missing[0][1], field=missing[0][0])

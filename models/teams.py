@@ -263,7 +263,7 @@ def change_team_settings(session: Session, team: Team, actor_id: int, **values: 
         if not isinstance(value, int) or value < low:
             raise RuleViolation(_l("Vul een getal van minstens %(min)s in.", min=low), field=name)
         if name == "quorum" and value > high:
-            raise RuleViolation(_l("Een quorum van meer dan 15 leden haalt een team niet."), field="quorum")
+            raise RuleViolation(_l("Meer dan 15 ja-stemmen haalt een team niet."), field="quorum")
         if value > high:
             raise RuleViolation(_l("Vul een getal van hoogstens %(max)s in.", max=high), field=name)
     if values.get("reminder_after_hours", team.reminder_after_hours) > values.get("request_expiry_hours",

@@ -73,7 +73,7 @@ DETAIL_LABELS = {
 #: values in a flag's detail that are codes, in plain words
 DETAIL_VALUES = {
     ("by", "mcc"): _l("de soort winkel (MCC)"), ("by", "keywords"): _l("woorden in de naam van de winkel"),
-    ("kind", "top_up"): _l("opwaardering van het teamaccount"), ("kind", "load"): _l("lading van een kaart"),
+    ("kind", "top_up"): _l("bijstorting op de teamrekening"), ("kind", "load"): _l("lading van een kaart"),
     ("hint", "bank_costs"): _l("kosten of rente van de bank"),
 }
 #: the kinds of a merchant rule

@@ -34,7 +34,7 @@
     return { waiting: t.waiting, sending: t.sending, draft: t.draft, conflict: t.failed }[item.state] || "";
   }
 
-  // "Naar de uitbak": the link after every notice that points to an item waiting here.
+  // "Bekijk wat nog verstuurd moet worden": the link after every notice that points to an item waiting here.
   function linkToOutbox() {
     var link = document.createElement("a");
     link.href = texts().outboxUrl;

@@ -148,10 +148,10 @@ def test_offline_the_request_form_shows_the_chosen_categorys_provisions(lang, de
     page.locator("#cost_category_id").select_option(index=1)
     boxes = page.locator("#alternatives input[type=checkbox]")
     expect(boxes.first).to_be_visible()
-    expect(page.locator("#alternatives")).not_to_contain_text(translate(lang, "Kies eerst een kostensoort."))
+    expect(page.locator("#alternatives")).not_to_contain_text(translate(lang, "Kies eerst waarvoor het geld is."))
     boxes.first.check()
     page.locator("#cost_category_id").select_option(index=2)  # another category: its own list, from the page
-    expect(page.locator("#alternatives")).not_to_contain_text(translate(lang, "Kies eerst een kostensoort."))
+    expect(page.locator("#alternatives")).not_to_contain_text(translate(lang, "Kies eerst waarvoor het geld is."))
     assert_accessible(page, lang, f"request form offline ({device})")
     keep_screenshot(page, "request-form-offline", lang, device)
 

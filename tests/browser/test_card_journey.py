@@ -46,7 +46,7 @@ def worker_takes_a_card(page, journey):
 def coordinator_loads_it(page, journey):
     """The coordinator makes a batch with the needed top-up, downloads the SEPA file, marks it executed."""
     page.goto("/beheer/kaarten")
-    expect(page.get_by_label("Opwaardering van het teamaccount in euro")).to_have_value("60,00")
+    expect(page.get_by_label("Bij te storten op de teamrekening, in euro")).to_have_value("60,00")
     assert_accessible(page, "nl", "cards and batches")
     page.get_by_role("button", name="Opdracht maken").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Opdracht")

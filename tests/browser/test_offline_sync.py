@@ -93,10 +93,10 @@ def _outbox_becomes(page, states):
 
 def _fill_request(page):
     page.get_by_label("Bedrag in euro").fill("75")
-    page.get_by_label("Kostensoort").select_option(label="Boodschappen en leefgeld")
+    page.get_by_label("Waarvoor is het geld?").select_option(label="Boodschappen en leefgeld")
     page.get_by_label("Situatie").fill("Moeder van drie kinderen met een uitkering, wacht op haar bezwaar.")
     page.get_by_label("Wat voorkomt het?").fill("Dat de kinderen deze week zonder eten zitten.")
-    page.get_by_label("Kenmerk van het huishouden").fill("D-2026-0042")
+    page.get_by_label("Je nummer voor dit huishouden").fill("D-2026-0042")
 
 
 def _outbox_runs(page):
@@ -144,7 +144,7 @@ def test_draft_made_offline_survives_closing_and_syncs_exactly_once(signed_in_ph
     page.goto(form_url)
     expect(page.get_by_label("Bedrag in euro")).to_have_value("75")
     expect(page.get_by_label("Situatie")).to_have_value("Moeder van drie kinderen met een uitkering, wacht op haar bezwaar.")
-    expect(page.get_by_label("Kenmerk van het huishouden")).to_have_value("D-2026-0042")
+    expect(page.get_by_label("Je nummer voor dit huishouden")).to_have_value("D-2026-0042")
     page.get_by_role("button", name="Versturen naar het team").click()
     expect(page.get_by_role("status").filter(has_text="Bewaard op deze telefoon")).to_be_visible()
     expect(page.get_by_role("link", name="Uitbak (1)")).to_be_visible()
@@ -210,7 +210,7 @@ def test_sync_cut_off_by_closing_the_page_leaves_no_duplicate_and_no_loss(signed
     _outbox_becomes(page, [])
     assert _count(session, SpendRequest) == 1
     assert _count(session, ClientOperation) == 1
-    expect(page.get_by_role("link", name="Uitbak")).to_have_text("Uitbak")
+    expect(page.get_by_role("link", name="Nog te versturen")).to_have_text("Nog te versturen")
 
 
 def _open_request(session, app, team, requester):
@@ -258,7 +258,7 @@ def test_outbox_page_opens_offline(signed_in_phone, team_with_categories):
     controlled(page)
     page.context.set_offline(True)
     page.goto("/uitbak")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Uitbak")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nog te versturen")
     expect(page.get_by_text("De uitbak is leeg")).to_be_visible()
 
 
@@ -355,7 +355,7 @@ def test_an_offline_swipe_says_the_vote_waits_and_an_offline_reload_marks_its_ca
 
     page.reload()  # still offline: the kept inbox, with the vote only in the outbox
     card = page.locator("[data-swipe-card]")
-    expect(card).to_contain_text("Je stem wacht in de uitbak en is nog niet verstuurd.")
+    expect(card).to_contain_text("Je stem wacht op je telefoon en is nog niet verstuurd.")
     expect(card.get_by_role("button", name=re.compile("Goedkeuren"))).to_be_hidden()
     expect(card.get_by_role("button", name=re.compile("Afwijzen"))).to_be_hidden()
     assert_accessible(page, "nl", "inbox with a vote waiting in the outbox")

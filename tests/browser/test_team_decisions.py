@@ -39,11 +39,11 @@ def _post(page, team, amount="75"):
     page.goto(f"/teams/{team.id}")
     page.get_by_role("link", name="Nieuwe aanvraag").click()
     page.get_by_label("Bedrag in euro").fill(amount)
-    page.get_by_label("Kostensoort").select_option(label="Boodschappen en leefgeld")
+    page.get_by_label("Waarvoor is het geld?").select_option(label="Boodschappen en leefgeld")
     page.get_by_label("Voedselbank").check()
     page.get_by_label("Situatie").fill("Moeder van drie kinderen met een uitkering, wacht op haar bezwaar.")
     page.get_by_label("Wat voorkomt het?").fill("Dat de kinderen deze week zonder eten zitten.")
-    page.get_by_label("Kenmerk van het huishouden").fill("D-2026-0042")
+    page.get_by_label("Je nummer voor dit huishouden").fill("D-2026-0042")
     page.get_by_role("button", name="Versturen naar het team").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Boodschappen en leefgeld")
 

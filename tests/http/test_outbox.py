@@ -189,7 +189,7 @@ def test_token_endpoint_gives_a_csrf_token_or_401(client, login_as, team_world):
 def test_outbox_page_holds_nothing_of_the_member_and_is_in_the_shell(client, login_as, team_world):
     login_as(team_world["members"]["worker"])
     page = client.get("/uitbak")
-    assert page.status_code == 200 and "Uitbak" in page.text
+    assert page.status_code == 200 and "Nog te versturen" in page.text
     assert "worker" not in page.text.split("<main", 1)[1].split("</main>")[0]
     assert "Uitloggen" not in page.text
     assert "/uitbak" in client.get("/sw.js").text

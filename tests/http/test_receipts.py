@@ -363,7 +363,7 @@ def test_only_the_requester_adds_receipts_once_the_card_was_handed_over(app, cli
     login_as(granted["worker"])
     not_yet = {**granted, "request": grant(session, granted["team"], granted["worker"], handed_over=False)}
     response = upload(client, not_yet, jpeg_with_gps())
-    assert response.status_code == 422 and "zodra de cliënt de pas heeft gekregen" in response.text
+    assert response.status_code == 422 and "zodra de cliënt de kaart heeft gekregen" in response.text
     granted["request"].status = RequestStatus.OPEN
     session.add(granted["request"])
     session.commit()
