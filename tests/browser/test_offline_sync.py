@@ -147,7 +147,7 @@ def test_draft_made_offline_survives_closing_and_syncs_exactly_once(signed_in_ph
     expect(page.get_by_label("Je nummer voor dit huishouden")).to_have_value("D-2026-0042")
     page.get_by_role("button", name="Versturen naar het team").click()
     expect(page.get_by_role("status").filter(has_text="Bewaard op deze telefoon")).to_be_visible()
-    expect(page.get_by_role("link", name="Uitbak (1)")).to_be_visible()
+    expect(page.get_by_role("link", name="Nog te versturen (1)")).to_be_visible()
     assert _count(session, SpendRequest) == 0
 
     back_online(page)
@@ -232,7 +232,7 @@ def test_vote_queued_offline_on_a_request_decided_meanwhile_shows_the_conflict(
     page = signed_in_phone(members["anna"])
     offline_on(page, f"/teams/{team.id}")
     swipe(page, page.locator("[data-swipe-card]"), 220)
-    expect(page.get_by_role("status").filter(has_text="Je stem wacht in de uitbak")).to_be_visible(timeout=8_000)
+    expect(page.get_by_role("status").filter(has_text="Je stem wacht op je telefoon")).to_be_visible(timeout=8_000)
 
     withdraw_request(session, session.get(SpendRequest, spend_request.id), members["noor"].id)  # meanwhile
     session.commit()
@@ -350,7 +350,7 @@ def test_an_offline_swipe_says_the_vote_waits_and_an_offline_reload_marks_its_ca
 
     bar = page.locator("[data-undo-bar]")
     expect(bar).to_have_attribute("role", "status")
-    expect(bar).to_contain_text("Je stem wacht in de uitbak", timeout=8_000)
+    expect(bar).to_contain_text("Je stem wacht op je telefoon", timeout=8_000)
     expect(page.get_by_role("button", name="Ongedaan maken")).to_be_hidden()  # nothing left to undo here
 
     page.reload()  # still offline: the kept inbox, with the vote only in the outbox

@@ -116,7 +116,7 @@ def test_a_photo_taken_offline_waits_in_the_outbox_and_is_stored_once_whenback_o
     team, page = offline_on_a_granted_request(signed_in_phone, session, make_team, make_member)
     page.set_input_files("#photo", files=[{"name": "IMG_2032.jpg", "mimeType": "image/jpeg",
                                            "buffer": noisy_photo_with_gps((2400, 1800))}])
-    expect(page.locator("[data-receipt-status]")).to_have_text(re.compile("De foto wacht in de uitbak"))
+    expect(page.locator("[data-receipt-status]")).to_have_text(re.compile("De foto wacht op je telefoon"))
     _outbox_becomes(page, ["waiting"])
     [item_id] = page.evaluate(OUTBOX_IDS)
 

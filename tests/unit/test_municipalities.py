@@ -178,7 +178,7 @@ def test_team_with_open_request_or_unloaded_grant_is_not_archived(session, munic
     open_request.status = RequestStatus.WITHDRAWN
     session.add(open_request)
     granted_request(session, team, worker, voter, 5_000, household="H-1")
-    with pytest.raises(RuleViolation, match="niet op een pas"):
+    with pytest.raises(RuleViolation, match="niet op een kaart"):
         archive_team(session, team, actor_id=None)
     assert team.archived_at is None
 
