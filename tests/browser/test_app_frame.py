@@ -98,11 +98,12 @@ def test_a_stop_shows_on_the_inbox_card_and_its_swipe_waits_until_it_is_lifted(
     expect(card).to_contain_text(stopped_text)
     expect(card).not_to_have_attribute("data-swipe-card", "")
     expect(card.locator("[data-swipe-action]")).to_have_count(0)
+    card.scroll_into_view_if_needed()
     before = card.bounding_box()
-    box = card.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    box = card.locator(".request-card__situation").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
     page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2 + 200, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.move(box["x"] + 220, box["y"] + box["height"] / 2, steps=8)
     page.mouse.up()
     expect(card).to_be_visible()  # a drag over a stopped card votes nothing
     assert card.bounding_box()["x"] == before["x"]
@@ -130,8 +131,10 @@ def test_a_mouse_drag_votes_with_a_countdown_and_the_waiting_count_follows_at_on
     expect(waiting).to_have_text({"nl": "2 aanvragen wachten op jouw stem.", "en": "2 requests are waiting for your vote."}[lang])
 
     card = desk.locator(f"#request-card-{first.id}")
+    card.scroll_into_view_if_needed()  # a pointer outside the viewport lands nowhere
     box = card.bounding_box()
-    y = box["y"] + box["height"] / 2
+    text = card.locator(".request-card__situation").bounding_box()  # grab the card by its text, not a control
+    y = text["y"] + text["height"] / 2
     desk.mouse.move(box["x"] + 40, y)
     desk.mouse.down()
     desk.mouse.move(box["x"] + 40 + box["width"] * 0.6, y, steps=10)
