@@ -247,7 +247,7 @@ def test_vote_queued_offline_on_a_request_decided_meanwhile_shows_the_conflict(
 
     page.once("dialog", lambda dialog: dialog.accept())
     item.get_by_role("button", name="Weggooien").click()
-    expect(page.get_by_text("De uitbak is leeg")).to_be_visible()
+    expect(page.get_by_text("Er wacht niets meer")).to_be_visible()
     assert page.evaluate(OUTBOX_ITEMS) == []
 
 
@@ -259,7 +259,7 @@ def test_outbox_page_opens_offline(signed_in_phone, team_with_categories):
     page.context.set_offline(True)
     page.goto("/uitbak")
     expect(page.get_by_role("heading", level=1)).to_have_text("Nog te versturen")
-    expect(page.get_by_text("De uitbak is leeg")).to_be_visible()
+    expect(page.get_by_text("Er wacht niets meer")).to_be_visible()
 
 
 def test_sign_out_warns_about_unsent_items_then_leaves_nothing(signed_in_phone, team_with_categories):

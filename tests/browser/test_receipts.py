@@ -130,7 +130,7 @@ def test_a_photo_taken_offline_waits_in_the_outbox_and_is_stored_once_whenback_o
 
     back_online(page)
     _outbox_becomes(page, [])
-    expect(page.get_by_text("De uitbak is leeg")).to_be_visible()
+    expect(page.get_by_text("Er wacht niets meer")).to_be_visible()
     session.expire_all()
     [receipt] = session.exec(select(Receipt)).all()  # exactly one
     assert max(receipt.width, receipt.height) == 1600  # shrunk on the phone
