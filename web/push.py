@@ -33,7 +33,7 @@ from models.subscriptions import DEFAULT_PUSH_HOSTS, push_hosts, remind_waiting_
 from web.access import signed_in_member
 from web.bounds import json_object
 from web.database import db
-from web.i18n import select_locale
+from web.i18n import language
 from web.push_keys import public_key
 from web.push_sender import Sender
 from web.respond import respond
@@ -83,7 +83,7 @@ def key():
 @bp.post("/aanmelden")
 def add():
     """Store this device's subscription for the signed-in member."""
-    subscribe(db(), current_user.id, json_object(), locale=select_locale(),
+    subscribe(db(), current_user.id, json_object(), locale=language(),  # "nl" or "en": the language, not its formats
               allow_insecure=current_app.config["PUSH_ALLOW_INSECURE_ENDPOINTS"],
               allowed_hosts=current_app.config["PUSH_ALLOWED_HOSTS"])  # a refusal: web/respond.py, JSON 422
     return respond(json={"subscribed": True})

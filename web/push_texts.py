@@ -22,7 +22,7 @@ from models.subscriptions import subscriptions_of
 from models.request_page import category_of
 from models.teams import Team
 from web.database import db
-from web.i18n import category_name, format_cents
+from web.i18n import LOCALES, category_name, format_cents
 
 
 class NoticeKind:
@@ -78,7 +78,7 @@ def messages(notice: Notice):
                                                                        "request_id": spend_request.id})
     out = []
     for subscription in devices:
-        with force_locale(subscription.locale):
+        with force_locale(LOCALES.get(subscription.locale, "nl")):  # English with en-GB formats
             title, body = _text(notice.kind, spend_request, team, category)
         out.append((subscription, json.dumps({"title": title, "body": body, "url": url,
                                               "tag": f"request-{spend_request.id}"}, ensure_ascii=False)))

@@ -8,6 +8,7 @@ import stat
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import http_ece
 import pytest
@@ -129,7 +130,7 @@ def post_request_as_requester(client, login_as, world):
     response = client.post(f"/teams/{world['team'].id}/aanvragen",
                            data={**FORM, "cost_category_id": world["groceries"].id})
     assert response.status_code == 303
-    return int(response.headers["Location"].rstrip("/").split("/")[-1])
+    return int(urlsplit(response.headers["Location"]).path.rstrip("/").split("/")[-1])  # after ?verstuurd=1
 
 
 def sent(app):
