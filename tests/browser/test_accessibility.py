@@ -206,4 +206,4 @@ def test_skip_link_is_the_first_tab_stop_and_moves_focus_to_the_content(open_pho
     expect(page.locator("main")).to_be_focused()
     expect(skip_link).not_to_be_in_viewport()
     page.keyboard.press("Tab")
-    expect(page.get_by_label("Passkey kiezen")).to_be_focused()
+    expect(page.get_by_role("button", name="Inloggen met je passkey")).to_be_focused()

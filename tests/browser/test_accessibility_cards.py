@@ -83,7 +83,7 @@ def test_card_pages_have_no_axe_violations(lang, signed_in_phone, browser, pixel
         client.goto(link)
         expect(client.locator("main")).to_contain_text("1234")
         assert_accessible(client, lang, "the client's card page")
-        client.locator("main form button").click()
+        client.locator("main form button.client-confirm").click()
         expect(client.get_by_role("heading", level=1)).to_be_visible()
         assert_accessible(client, lang, "the client's thanks")
         client.goto(link)

@@ -71,6 +71,7 @@ def test_catalogue_pages_have_no_axe_violations(lang, signed_in_phone, server_ur
     phone = signed_in_phone(voter)
     phone.context.add_cookies([{"name": "lang", "value": lang, "url": server_url}])
     phone.goto(f"/teams/{team.id}/aanvragen/{request.id}")
+    phone.locator("input[name=choice][value=alternative]").check()  # the list opens with its choice
     phone.locator("details.provision-list summary").click()
     expect(phone.locator("details.provision-list").get_by_text("Buurtfonds Oost", exact=True)).to_be_visible()
     assert_accessible(phone, lang, "the vote with the provisions of the request's category")
