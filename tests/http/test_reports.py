@@ -57,6 +57,14 @@ def test_the_total_and_a_filter(client, world, coordinator, login_as):  # noqa: 
     assert filtered.strip().splitlines()[-1].split(";")[1] == str(expected)
 
 
+def test_the_category_filter_names_categories_in_english(client, world, coordinator, login_as):  # noqa: F811
+    login_as(coordinator)
+    client.set_cookie("lang", "en")  # English is formatted as en_GB: the names follow the language, not the locale
+    html = client.get(f"/beheer/rapportage?jaar={YEAR}").get_data(as_text=True)
+    select = html.split('id="kostensoort"', 1)[1].split("</select>", 1)[0]
+    assert "Groceries and living money" in select and "Boodschappen" not in select
+
+
 def test_team_members_may_not_see_the_report(client, world, make_member, login_as):  # noqa: F811
     login_as(make_member(world["teams"][0], "team_leader"))
     assert client.get("/beheer/rapportage").status_code == 403
