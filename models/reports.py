@@ -39,6 +39,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
+from threading import Lock
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import BigInteger, String, and_, case, func
 from sqlalchemy.ext.compiler import compiles
@@ -331,7 +333,8 @@ class _Group:
 def _counted(session: Session, scope: _Scope, dimension: str, period: str) -> tuple[dict, tuple]:
     """(key -> _Group of every group of `dimension` in scope, the fingerprint of its decided requests): one
     query, grouped by the key, status, loan or gift and granted amount. The fingerprint is, per SQL key and
-    decided status, how many were decided and the sum of their ids (see _duration_figures)."""
+    decided status, how many were decided and the sum of their ids, and how many grants were cancelled
+    (see _duration_figures)."""
     key_sql, key = _SQL_KEYS[dimension], scope.key(dimension, period)
     groups, decided = defaultdict(_Group), Counter()
     granted = func.coalesce(SpendRequest.granted_amount_cents, 0)
@@ -348,6 +351,8 @@ def _counted(session: Session, scope: _Scope, dimension: str, period: str) -> tu
             figures.decided += with_decision
             decided[(str(sql_key), status, "count")] += with_decision
             decided[(str(sql_key), status, "ids")] += ids
+        elif status == RequestStatus.CANCELLED:  # the one way out of the decided (TRANSITIONS), never back
+            decided[(str(sql_key), status, "count")] += count
         if status == RequestStatus.GRANTED:
             figures.grants += count
             figures.granted_cents += (amount or 0) * count
@@ -391,26 +396,32 @@ def _cards_fingerprint(session: Session, scope: _Scope) -> tuple:
         Card.team_id.in_(sorted(scope.district_of)), Card.handed_over_at.is_not(None))).one())
 
 
-#: (database, what was asked, fingerprint) -> duration figures per key: see _duration_figures
-_DURATION_CACHE: dict = {}
-_DURATION_CACHE_SIZE = 64
+#: per engine, what was asked -> (fingerprint, duration figures per key): see _duration_figures
+_KEPT: WeakKeyDictionary = WeakKeyDictionary()
+#: what one engine keeps at most (the oldest asked goes first)
+_KEPT_SIZE = 64
+#: gunicorn's threads share a worker's _KEPT
+_KEPT_LOCK = Lock()
 
 
 def _duration_figures(session: Session, scope: _Scope, dimension: str, period: str, fingerprint: tuple) -> dict:
     """key (and TOTAL) -> (median hours to decision, share decided within 24 hours, median hours to card).
 
     These need a value per request, which no index holds; the counts and sums beside them do not. They are
-    kept per worker process, keyed by what was asked and by a fingerprint that changes whenever their
-    inputs can: which requests of each group are decided (their number and the sum of their ids, read
-    from the covering index with the counts) and which cards were handed over. That is enough because a
-    decided request's posted_at and decided_at never change (a decision is final; only a grant can be
-    cancelled, which takes it out of the decided), and a card's handover is set once."""
+    kept per worker process and engine, one entry per what was asked, with the fingerprint of their inputs
+    when read; they are read again when it changed. It changes whenever their inputs can: which requests of
+    each group are decided (per decided status their number and the sum of their ids, and how many grants
+    were cancelled: that is the one way out of the decided and never back, so two grants cannot be replaced
+    by two others of the same id sum unseen), read from the covering index with the counts, and which cards
+    were handed over. That is enough because a decided request's posted_at and decided_at never change, and
+    a card's handover is set once. Keyed by the engine itself (weakly), not id(), which a new one may reuse."""
     bind = session.get_bind()
-    asked = (id(bind), str(bind.url), scope.budget_year_id, tuple(sorted(scope.district_of)), scope.category_id,
-             dimension, period)
-    cache_key = (asked, fingerprint, _cards_fingerprint(session, scope))
-    if cache_key in _DURATION_CACHE:
-        return _DURATION_CACHE[cache_key]
+    asked = (scope.budget_year_id, tuple(sorted(scope.district_of)), scope.category_id, dimension, period)
+    fingerprint = (fingerprint, _cards_fingerprint(session, scope))
+    with _KEPT_LOCK:
+        kept = _KEPT.setdefault(bind, {}).get(asked)
+    if kept is not None and kept[0] == fingerprint:
+        return kept[1]
     decisions, cards = _durations(session, scope, dimension, period)
     result = {}
     for key in set(decisions) | set(cards):
@@ -418,9 +429,12 @@ def _duration_figures(session: Session, scope: _Scope, dimension: str, period: s
         result[key] = (_median_hours(hours) if hours else None,
                        bisect_right(hours, DAY_MICROSECONDS) / len(hours) if hours else None,
                        _median_hours(cards[key]) if cards.get(key) else None)
-    if len(_DURATION_CACHE) >= _DURATION_CACHE_SIZE:
-        _DURATION_CACHE.pop(next(iter(_DURATION_CACHE)))  # the oldest
-    _DURATION_CACHE[cache_key] = result
+    with _KEPT_LOCK:
+        kept = _KEPT.setdefault(bind, {})
+        kept.pop(asked, None)
+        if len(kept) >= _KEPT_SIZE:
+            del kept[next(iter(kept))]
+        kept[asked] = (fingerprint, result)
     return result
 
 

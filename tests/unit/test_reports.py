@@ -308,3 +308,36 @@ def test_a_later_decision_is_seen_though_the_durations_are_kept(session, world):
     after = report(session, municipality_id_, YEAR).total
     assert after.decided == before.decided + 1
     assert without_suppression(after) == without_suppression(figures_of(report_rows(session, municipality_id_, YEAR)))
+
+
+def test_cancelled_grants_replaced_by_as_many_with_the_same_id_sum_are_seen(session, world):
+    """Two grants cancelled and two others granted keep the number and the id sum of the granted: the count of
+    the cancelled still tells the durations kept per process that they changed."""
+    municipality, team, worker = world["municipality"], world["teams"][0], world["voter"]
+    year = next(FRESH_YEARS)
+    budget_year = BudgetYear(municipality_id=municipality.id, year=year, starts_on=date_(year, 1, 1),
+                             ends_on=date_(year, 12, 31))
+    session.add(budget_year)
+    session.flush()
+    posted = datetime(year, 3, 1, 9, tzinfo=timezone.utc)
+    requests = []
+    for status in ["granted", "open", "open", "granted"]:  # ids n, n+1, n+2, n+3: n + (n+3) = (n+1) + (n+2)
+        request = SpendRequest(team_id=team.id, requester_id=worker.id, status=status, amount_cents=1000,
+                               budget_year_id=budget_year.id, posted_at=posted,
+                               decided_at=posted + timedelta(hours=1) if status == "granted" else None,
+                               granted_amount_cents=1000 if status == "granted" else None,
+                               granted_kind="gift" if status == "granted" else None)
+        session.add(request)
+        session.flush()
+        requests.append(request)
+    session.commit()
+    assert report(session, municipality.id, year).total.median_decision_hours == 1.0
+    for request in requests:
+        if request.status == "granted":
+            request.status = "cancelled"
+        else:
+            request.status, request.granted_amount_cents, request.granted_kind = "granted", 1000, "gift"
+            request.decided_at = posted + timedelta(hours=100)
+        session.add(request)
+    session.commit()
+    assert report(session, municipality.id, year).total.median_decision_hours == 100.0
