@@ -198,6 +198,12 @@ def may_request(membership: Membership | None) -> bool:
     return membership is not None and membership.is_active and membership.role in REQUESTING_ROLES
 
 
+def may_start_request(team: Team, membership: Membership | None) -> bool:
+    """Whether a new request is offered to this member in this team: they may request, and the team is not
+    archived (an archived team takes no new requests, post_request)."""
+    return team.archived_at is None and may_request(membership)
+
+
 def _text(value: str, field_name: str, limit: int) -> str:
     value = (value or "").strip()
     if len(value) > limit:

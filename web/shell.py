@@ -15,7 +15,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from models.members import teams_of_member
-from models.requests import may_request
+from models.requests import may_start_request
 from web.access import chosen_municipality
 from web.database import db
 from web.i18n import LANGUAGE_COOKIE, LANGUAGES
@@ -44,10 +44,19 @@ class MyTeams(Sequence):
 
 @bp.app_context_processor
 def team_switcher():
-    """The signed-in member's teams, for the team switcher in the layout."""
-    if current_user.is_authenticated:  # may_request_in: whether the bottom navigation offers "new request"
-        return {"my_teams": MyTeams(current_user.id), "may_request_in": may_request}
+    """The signed-in member's teams, for the team switcher and the bottom navigation in the layout."""
+    if current_user.is_authenticated:
+        return {"my_teams": MyTeams(current_user.id), "bottom_nav_team": bottom_nav_team}
     return {"my_teams": []}
+
+
+def bottom_nav_team(my_teams: Sequence) -> tuple:
+    """The team the bottom navigation leads to (the page's team when it is one of the member's, else their only
+    team, else none) and whether it offers "new request" there. Reads the layout's `my_teams`: no query of its own."""
+    page_team_id = getattr(g.get("team"), "id", None)
+    mine = next((pair for pair in my_teams if pair[0].id == page_team_id), None)
+    team, membership = mine or (my_teams[0] if len(my_teams) == 1 else (None, None))
+    return team, team is not None and may_start_request(team, membership)
 
 
 @bp.get("/")
