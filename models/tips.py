@@ -121,10 +121,15 @@ def write_tip(session: Session, *, municipality_id: int, team_id: int, author_id
     return tip
 
 
+def may_archive_tip(tip: Tip, member) -> bool:
+    """Whether `member` may archive `tip`: its author, a coordinator of its municipality or an administrator."""
+    return (tip.author_id == member.id or member.is_administrator
+            or (member.is_coordinator and member.municipality_id == tip.municipality_id))
+
+
 def archive_tip(session: Session, tip: Tip, member) -> None:
-    """Archive `tip`: its author, a coordinator of its municipality or an administrator only."""
-    coordinator = member.is_administrator or (member.is_coordinator and member.municipality_id == tip.municipality_id)
-    if tip.author_id != member.id and not coordinator:
+    """Archive `tip`: only who `may_archive_tip`."""
+    if not may_archive_tip(tip, member):
         raise RuleViolation(_l("Alleen wie de tip schreef of een coördinator haalt hem weg."))
     if tip.archived_at is None:
         tip.archived_at = utcnow()

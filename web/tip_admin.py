@@ -11,7 +11,7 @@ from models.bounds import parse_id
 from models.catalogue import cost_categories_of
 from models.db import begin_write
 from models.teams import teams_of_municipality
-from models.tips import Tip, archive_tip, categories_of_tips, search_tips
+from models.tips import Tip, archive_tip, categories_of_tips, may_archive_tip, search_tips
 from web.access import signed_in_coordinator
 from web.database import db
 from web.respond import refusal_shows, respond
@@ -40,6 +40,7 @@ def _page(status=200, error=None):
     teams = {team.id: team.name for team in teams_of_municipality(db(), g.municipality_id)}
     return render_template("tips/admin.html", tips=tips, categories=categories, names={c.id: c for c in categories},
                            tagged=categories_of_tips(db(), [tip.id for tip in tips]), teams=teams, text=text,
+                           archivable={tip.id for tip in tips if may_archive_tip(tip, g.current_member)},
                            category_id=category_id, error=error), status
 
 

@@ -7,7 +7,7 @@ URL table (signed in, active member of the team; anyone else gets 404; a tip of 
   POST /teams/<team_id>/tips                            write a tip (?aanvraag=<id>: from a request solved
                                                         with another provision of the team; any other
                                                         request is refused by models.tips.write_tip)
-  POST /teams/<team_id>/tips/<tip_id>/archiveren        archive a tip (its author or a coordinator)
+  POST /teams/<team_id>/tips/<tip_id>/archiveren        archive a tip (models.tips.may_archive_tip)
   POST /teams/<team_id>/tips/suggesties                 at most 3 tips for the request being drafted
                                                         (cost_category_id, situation in the body; partial)
   POST /teams/<team_id>/huishouden                      what was granted before to the household whose
@@ -21,6 +21,7 @@ before; the suggestions and the history simply do not show.
 """
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from models.bounds import parse_id
 from models.clock import today
@@ -28,8 +29,8 @@ from models.db import begin_write
 from models.household_history import history_while_drafting
 from models.requests import household_key, may_request
 from models.teams import active_cost_categories, municipality_of_team
-from models.tips import (Tip, archive_tip, categories_of_tips, search_tips, source_request_of, suggest_tips,
-                         write_tip)
+from models.tips import (Tip, archive_tip, categories_of_tips, may_archive_tip, search_tips, source_request_of,
+                         suggest_tips, write_tip)
 from web.access import load_team_of_member, signed_in_member
 from web.database import db
 from web.respond import refusal_shows, respond
@@ -76,6 +77,7 @@ def _page(status=200, errors=None, body="", chosen=()):
     return render_template("tips/index.html", team=g.team, tips=tips, categories=categories,
                            names={c.id: c for c in categories},
                            tagged=categories_of_tips(db(), [tip.id for tip in tips]), text=text,
+                           archivable={tip.id for tip in tips if may_archive_tip(tip, current_user)},
                            category_id=category_id, errors=errors or {}, body=body,
                            chosen=[str(value) for value in chosen], source=source), status
 
@@ -101,7 +103,7 @@ def create():
 @bp.post("/tips/<int:tip_id>/archiveren")
 @refusal_shows(lambda violation: _page(403, {"form": violation.message}))
 def archive():
-    """Archive a tip: its author or a coordinator."""
+    """Archive a tip: its author, a coordinator of the municipality or an administrator."""
     archive_tip(db(), g.tip, signed_in_member())
     return respond(json={"ok": True}, back=url_for("tips.index"))
 
