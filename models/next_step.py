@@ -5,15 +5,13 @@ nothing itself and returns one of STEPS, or None when the member has nothing to 
 For the requester of a granted request the steps follow the card's life: take a card, wait for the
 foundation to load it, hand it over, photograph the receipt, state its amount, look back after a month.
 """
-from models.cards import CardState
+from models.cards import LIVE_STATES, CardState
 
 #: every step, in the order a request goes through them
 STEPS = ("vote", "wait_for_votes", "take_card", "no_cards", "wait_for_load", "hand_over", "photograph_receipt",
          "receipt_amounts", "review", "done")
 
-#: the steps of a granted request whose work is in the card part of the page (templates/requests/_card.html)
-CARD_STEPS = frozenset({"take_card", "no_cards", "wait_for_load", "hand_over"})
-#: the steps whose work is in the receipts part (templates/requests/_receipts.html)
+#: the steps whose work is in the receipts part (templates/requests/_receipts.html), which then comes first
 RECEIPT_STEPS = frozenset({"photograph_receipt", "receipt_amounts"})
 
 
@@ -23,7 +21,7 @@ def next_step(page) -> str | None:
     if page.can_vote:
         return "vote" if page.my_vote is None else None
     if request.is_open:
-        return "wait_for_votes" if page.card_panel is None and _is_requester(page) else None
+        return "wait_for_votes" if _is_requester(page) else None
     if page.card_panel is None or not page.card_panel.mine:
         return None
     return _granted_step(page)
@@ -36,9 +34,11 @@ def _is_requester(page) -> bool:
 def _granted_step(page) -> str:
     """The requester's step on a granted request, by its card and receipts."""
     card = page.card_panel.card
-    state = card.state if card is not None else None
-    if state in (None, CardState.IN_STOCK, CardState.BLOCKED, CardState.LOST):
+    # no card yet, or only one that ended before it was loaded: it may take one (models.cards.card_choice);
+    # a card that was loaded and then blocked or lost goes on to its receipts, it gets no other
+    if card is None or card.state not in LIVE_STATES and card.loaded_at is None:
         return "take_card" if page.card_panel.stock else "no_cards"
+    state = card.state
     if state in (CardState.RESERVED, CardState.LOAD_REQUESTED):
         return "wait_for_load"
     if state == CardState.LOADED:

@@ -19,7 +19,7 @@ from models.cards import NAMED_STATES, STATE_LABELS, card_choice, cards_of_reque
 from models.experts import ExpertSeat, experts_for_request
 from models.inbox import balances
 from models.loans import LoanPosition, is_loan, loan_position
-from models.next_step import next_step
+from models.next_step import RECEIPT_STEPS, next_step
 from models.members import Member, Membership
 from models.outcome_reviews import review_of
 from models.policy_signals import is_decided, may_add_note, notes_of_request
@@ -100,8 +100,10 @@ class RequestPage:
         return next_step(self)
 
     def context(self) -> dict:
-        """The page as template variables, with the next step."""
-        return {**{field.name: getattr(self, field.name) for field in fields(self)}, "next_step": self.next_step}
+        """The page as template variables, with the next step and whether the receipts part comes first."""
+        step = self.next_step
+        return {**{field.name: getattr(self, field.name) for field in fields(self)}, "next_step": step,
+                "receipts_first": step in RECEIPT_STEPS}
 
 
 def request_page(session: Session, team: Team, spend_request: SpendRequest, membership: Membership) -> RequestPage:

@@ -85,3 +85,27 @@ def test_an_open_request_asks_the_voter_and_tells_the_requester_to_wait(client, 
     login_as(worker)
     assert _step(_page(client, draft)) == "wait_for_votes"
 
+
+
+def test_a_handed_over_card_reported_lost_still_asks_for_the_receipt(client, session, make_team, make_member, login_as):
+    from models.cards import block_card, mark_handed_over
+    team, worker, _voter, coordinator, request = _granted(session, make_team, make_member)
+    register_card(session, team, "K-9", "9999", actor_id=coordinator.id)  # stock it may not take: it had a card
+    card = card_on(session, team, request, coordinator)
+    loaded(session, team, [card], coordinator)
+    mark_handed_over(session, session.get(Card, card.id))
+    block_card(session, session.get(Card, card.id), "lose", actor_id=coordinator.id)
+    session.commit()
+    login_as(worker)
+    assert _step(_page(client, request)) == "photograph_receipt"  # not "no cards": it gets no other card
+
+
+def test_a_card_blocked_before_loading_lets_the_request_take_another(client, session, make_team, make_member, login_as):
+    from models.cards import block_card
+    team, worker, _voter, coordinator, request = _granted(session, make_team, make_member)
+    card = card_on(session, team, request, coordinator)
+    block_card(session, session.get(Card, card.id), "block", actor_id=coordinator.id)
+    register_card(session, team, "K-2", "2222", actor_id=coordinator.id)
+    session.commit()
+    login_as(worker)
+    assert _step(_page(client, request)) == "take_card"
