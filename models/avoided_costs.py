@@ -35,7 +35,7 @@ from models.clock import utcnow
 from models.money import parse_amount
 from models.requests import RequestStatus, SpendRequest
 from models.rules import RuleViolation
-from models.teams import BudgetYear, District, Team
+from models.teams import District, Team
 
 NAME_MAX = 100
 SOURCE_MAX = 300
@@ -251,12 +251,6 @@ class AvoidedTotals:
     by_team: list[AvoidedRow]
     by_district: list[AvoidedRow]
     total: AvoidedRow
-
-
-def budget_years_of(session: Session, municipality_id: int) -> list[BudgetYear]:
-    """The municipality's budget years, newest first (the totals page's year filter)."""
-    return list(session.exec(select(BudgetYear).where(BudgetYear.municipality_id == municipality_id)
-                             .order_by(BudgetYear.year.desc())))
 
 
 def avoided_cost_totals(session: Session, municipality_id: int, budget_year_id: int | None, *,

@@ -20,9 +20,10 @@ from flask import Blueprint, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from models.avoided_costs import (
-    LIKELIHOODS, AvoidedCostScenario, ScenarioInput, add_scenario, avoided_cost_totals, budget_years_of,
+    LIKELIHOODS, AvoidedCostScenario, ScenarioInput, add_scenario, avoided_cost_totals,
     edit_scenario, move_scenario, scenarios_of, set_scenario_active)
 from models.bounds import parse_id
+from models.budget_years import years_of
 from models.ledger import lock_municipality
 from web.access import load_of_municipality, signed_in_coordinator
 from web.database import db
@@ -135,7 +136,7 @@ def scenario_restore():
 def totals():
     """The expected avoided costs of one budget year's granted requests per team and district, and how they
     are counted. An unknown year shows the newest."""
-    years = budget_years_of(db(), g.municipality_id)
+    years = years_of(db(), g.municipality_id)
     wanted = parse_id(request.args.get("jaar", ""))
     year = next((y for y in years if y.id == wanted), years[0] if years else None)
     result = avoided_cost_totals(db(), g.municipality_id, year.id if year else None)
