@@ -150,11 +150,16 @@ class DistrictRise:
 
 @dataclass
 class RisingNeed:
-    """A cost category rising in at least RISE_DISTRICTS districts; `requests`: the requests of the category in
-    the chosen quarter in those districts (the requests behind the signal)."""
+    """A cost category rising in at least RISE_DISTRICTS districts; `request_ids`: the requests of the category
+    in the chosen quarter in those districts (the requests behind the signal)."""
     category: CostCategory
     districts: list[DistrictRise]
-    requests: int
+    request_ids: list[int]
+
+    @property
+    def requests(self) -> int:
+        """How many requests are behind the signal."""
+        return len(self.request_ids)
 
 
 def _request_rows(session: Session, municipality_id: int, start: datetime, end: datetime):
@@ -201,8 +206,8 @@ def _rising(session: Session, municipality_id: int, year: int, quarter: int, sou
     categories = {c.id: c for c in session.exec(select(CostCategory).where(CostCategory.id.in_(list(rises))))}
     found = []
     for category_id, per_district in rises.items():
-        behind = sum(1 for _id, category, district_id, moment in requests
-                     if category == category_id and district_id in per_district and moment >= later_start)
+        behind = [request_id for request_id, category, district_id, moment in requests
+                  if category == category_id and district_id in per_district and moment >= later_start]
         found.append(RisingNeed(categories[category_id], [
             DistrictRise(districts[district_id], earlier, later) for district_id, (earlier, later)
             in sorted(per_district.items(), key=lambda item: districts[item[0]].name)], behind))
@@ -340,12 +345,7 @@ def _ids_behind(session: Session, municipality_id: int, key: SignalKey) -> list[
         need = next((need for need in _rising(session, municipality_id, key.year, key.quarter,
                                               "tips" if key.kind == "tips" else "requests")
                      if need.category.id == key.category_id), None)
-        if need is None:
-            return []
-        districts = {rise.district.id for rise in need.districts}
-        start, end = quarter_start(key.year, key.quarter), quarter_start(key.year, key.quarter + 1)
-        return [row[0] for row in _request_rows(session, municipality_id, start, end)
-                if row[1] == key.category_id and row[2] in districts]
+        return need.request_ids if need is not None else []
     budget_year = budget_year_of(session, municipality_id, key.year)
     if budget_year is None:
         return []
