@@ -39,10 +39,12 @@ def load_own_passkey(_endpoint, values):
         g.passkey = passkey
 
 
-def _render_list(status=200, error=None, error_for=None, organisation_error=None):
+def _render_list(status=200, error=None, error_for=None, organisation=None, organisation_errors=None):
+    """The page (or the passkey list); `organisation`: a refused organisation, shown again with its errors."""
     return render_page_or_partial("account/passkeys.html", "account/_passkey_list.html", status,
                                   passkeys=active_passkeys(db(), current_user.id), error=error,
-                                  error_for=error_for, organisation_error=organisation_error)
+                                  error_for=error_for, organisation=organisation,
+                                  organisation_errors=organisation_errors or {})
 
 
 @bp.get("")
@@ -78,7 +80,8 @@ def add_finish():
 
 
 @bp.post("/organisatie")
-@refusal_shows(lambda violation: _render_list(422, organisation_error=violation.message))
+@refusal_shows(lambda violation: _render_list(  # the refused text stays in the field, the message beside it
+    422, organisation=request.form.get("organisation", ""), organisation_errors={"organisation": violation.message}))
 def organisation():
     """Set the organisation a client sees beside my first name on the handover page."""
     begin_write(db())

@@ -120,6 +120,8 @@ def test_a_member_sets_the_organisation_a_client_sees(client, session, make_team
     assert session.get(Member, worker.id).organisation == "Buurtteam Oost"
     refused = client.post("/mijn-passkeys/organisatie", data={"organisation": "Bel 06-12345678"})
     assert refused.status_code == 422 and 'id="organisation-error"' in refused.text and "06-12345678" in refused.text
+    field = refused.text.split('id="organisation"', 1)[1].split(">", 1)[0]
+    assert 'value="Bel 06-12345678"' in field and 'aria-invalid="true"' in field  # kept to mend, marked
     too_long = client.post("/mijn-passkeys/organisatie", data={"organisation": "x" * 101})
     assert too_long.status_code == 422
     session.expire_all()
