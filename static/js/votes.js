@@ -19,15 +19,16 @@
 
   function undoBar() { return document.querySelector("[data-undo-bar]"); }
 
-  function startVote(card, choice, doneText) {
+  // A swipe or a tap on a button twin: the card goes, and the vote waits for its undo window.
+  function startVote(button) {
     if (pendingVote) sendVote();  // one pending vote at a time: the earlier one goes now
-    card.classList.add("request-card--gone");
+    var card = button.closest("[data-swipe-card]");
     card.hidden = true;
     countWaiting(-1);
-    var bar = showBar(doneText);
+    var bar = showBar(button.dataset.doneText);
     bar.querySelector("[data-undo-button]").hidden = false;
     bar.querySelector("[data-undo-button]").focus();
-    var vote = { card: card, choice: choice, timer: setTimeout(sendVote, UNDO_MS), until: Date.now() + UNDO_MS };
+    var vote = { card: card, choice: button.dataset.swipeAction, timer: setTimeout(sendVote, UNDO_MS), until: Date.now() + UNDO_MS };
     vote.ticker = setInterval(function () { showCountdown(vote); }, 250);
     pendingVote = vote;
     showCountdown(vote);
@@ -66,7 +67,6 @@
 
   function showCard(card) {
     card.hidden = false;
-    card.classList.remove("request-card--gone");
     card.style.transform = "";
     countWaiting(+1);
   }
@@ -152,8 +152,7 @@
       swiping = false;
       // a card whose vote waits in the outbox (markQueuedVotes) is not voted on again
       if (Math.abs(moved) < SWIPE_THRESHOLD || card.hasAttribute("data-vote-queued")) { card.style.transform = ""; return; }
-      var button = card.querySelector('[data-swipe-action="' + (moved > 0 ? "approve" : "reject") + '"]');
-      startVote(card, button.dataset.swipeAction, button.dataset.doneText);
+      startVote(card.querySelector('[data-swipe-action="' + (moved > 0 ? "approve" : "reject") + '"]'));
     }
   }
 
@@ -192,20 +191,19 @@
 
   document.addEventListener("click", function (event) {
     var swipeButton = event.target.closest("[data-swipe-action]");
-    if (swipeButton) { startVote(swipeButton.closest("[data-swipe-card]"), swipeButton.dataset.swipeAction, swipeButton.dataset.doneText); return; }
+    if (swipeButton) { startVote(swipeButton); return; }
     if (event.target.closest("[data-undo-button]")) undoVote();
   });
 
+  function setUpCards() {
+    markQueuedVotes();
+    initSwipeCards(document);
+  }
+
   window.teambudgetOutbox.onChange(markQueuedVotes);
-  document.addEventListener("DOMContentLoaded", function () {
-    markQueuedVotes();
-    initSwipeCards(document);
-  });
+  document.addEventListener("DOMContentLoaded", setUpCards);
   // A boosted navigation or a live region swaps content without a new DOMContentLoaded.
-  document.addEventListener("htmx:after:settle", function () {
-    markQueuedVotes();
-    initSwipeCards(document);
-  });
+  document.addEventListener("htmx:after:settle", setUpCards);
 
   // A <details data-keep-open> (the balance's figures) stays as the member left it when its live region swaps.
   var openDetails = {};
