@@ -33,6 +33,7 @@ from models.bounds import parse_id
 from models.catalogue import _one_line, _unique
 from models.clock import utcnow
 from models.money import parse_amount
+from models.reports import TOTAL, narrowed, suppress
 from models.requests import RequestStatus, SpendRequest
 from models.rules import RuleViolation
 from models.teams import District, Team
@@ -268,12 +269,7 @@ def avoided_cost_totals(session: Session, municipality_id: int, budget_year_id: 
         .join(Team, Team.id == SpendRequest.team_id).join(District, District.id == Team.district_id)
         .where(District.municipality_id == municipality_id, SpendRequest.status == RequestStatus.GRANTED,
                SpendRequest.budget_year_id == budget_year_id))
-    if district_id is not None:
-        query = query.where(Team.district_id == district_id)
-    if team_id is not None:
-        query = query.where(SpendRequest.team_id == team_id)
-    if category_id is not None:
-        query = query.where(SpendRequest.cost_category_id == category_id)
+    query = narrowed(query, district_id, category_id, team_id)
     per_request: dict[int, list] = {}
     for request_id, granted, team, team_name, district, district_name, cost, likelihood in session.exec(query):
         entry = per_request.setdefault(request_id, [granted or 0, (team, team_name), (district, district_name), 0])
@@ -300,7 +296,6 @@ def suppress_avoided(teams: dict[int, AvoidedRow], districts: dict[int, AvoidedR
     a team, a row total a district, a column total that team again, the grand total the municipality's; so
     models.reports.suppress sees every sum the page shows (district = its teams, total = the teams = the
     districts) and hides a second member wherever one alone would give a hidden row away."""
-    from models.reports import TOTAL, suppress
     counts = {(TOTAL, TOTAL): total.requests}
     for team_id, row in teams.items():
         counts[(district_of[team_id], team_id)] = counts[(TOTAL, team_id)] = row.requests

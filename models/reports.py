@@ -142,13 +142,18 @@ def report_rows(session: Session, municipality_id: int, year: int, *, district_i
              .outerjoin(card_at, card_at.c.request_id == SpendRequest.id)
              .where(District.municipality_id == municipality_id, SpendRequest.budget_year_id == budget_year.id,
                     SpendRequest.posted_at.is_not(None)))
+    return [Row(*values) for values in session.exec(narrowed(query, district_id, category_id, team_id))]
+
+
+def narrowed(query, district_id: int | None = None, category_id: int | None = None, team_id: int | None = None):
+    """A query of requests joined to their team, narrowed to the district, cost category and team given."""
     if district_id is not None:
         query = query.where(Team.district_id == district_id)
     if category_id is not None:
         query = query.where(SpendRequest.cost_category_id == category_id)
     if team_id is not None:
         query = query.where(SpendRequest.team_id == team_id)
-    return [Row(*values) for values in session.exec(query)]
+    return query
 
 
 def figures_of(rows: list[Row]) -> Figures:
