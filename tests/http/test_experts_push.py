@@ -1,23 +1,9 @@
 """Ask an expert: the asked expert, and nobody else, gets a push (team, amount, cost category, a link to the
 request; never the situation), sent only once the question is committed; asking twice sends nothing more."""
-import pytest
-
 from models.experts import list_topic
 from models.teams import Municipality
 from tests.card_world import granted_request, municipality_id, with_categories
-from tests.http.test_push import STUB_CONFIG, Device, PushServiceStub, sent, subscribe
-
-
-@pytest.fixture
-def stub():
-    service = PushServiceStub()
-    yield service
-    service.close()
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app(**STUB_CONFIG, PUSH_TIMEOUT_SECONDS=3)
+from tests.http.test_push import Device, app, sent, stub, subscribe  # noqa: F401 (app, stub: fixtures)
 
 
 def test_the_asked_expert_is_pushed_once(app, client, session, make_team, make_member, login_as, stub):
