@@ -8,7 +8,8 @@ language at level B1 sits in the "easy" band, so B1 here means LIX ≤ 40. Dutch
 bound is stricter for Dutch than for English: a text that passes it is B1 or simpler.
 
 - The client's page (templates/cards/client*.html and _client*.html, and why a link does not work) is read
-  by people in a crisis, often not in their first language: strict. Together at most 30, and no sentence (five words or more) above 40 on its own.
+  by people in a crisis, often not in their first language: strict. Together at most 30, and no sentence
+  (five words or more) above 40 on its own.
 - The whole Dutch catalog (every msgid of messages.po) is looser: labels, headings and sentences of staff
   screens together at most 40. The figure at the time of writing: about 31 for all messages, about 30 for
   those of five words or more; the test's message names the current one.
