@@ -35,7 +35,7 @@ from models.bounds import parse_id
 from models.budget_years import years_of
 from models.catalogue import cost_categories_of
 from models.clock import today
-from models.exports import safe_text
+from models.exports import euros, safe_text
 from models.members import active_membership
 from models.municipalities import districts_of
 from models.reports import (
@@ -183,11 +183,11 @@ def _chart(scope: Scope):
     return Response(body, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 
-def _number(value, kind):
-    """Cents as euros, shares as fractions, others as they are (a download keeps numbers as numbers)."""
-    if isinstance(value, str) or value is None:
-        return value
-    return value / 100 if kind == "cents" else value
+def _csv_cell(value, kind):
+    """A CSV cell: cents as euros with two decimals (without a float), shares as fractions, none empty."""
+    if value is None:
+        return ""
+    return euros(value) if kind == "cents" and not isinstance(value, str) else value
 
 
 def _tables(scope: Scope, choice, only: str | None = None) -> list[tuple[str, list, list[tuple[list, list]]]]:
@@ -231,7 +231,7 @@ def _csv(scope: Scope):
     writer = csv.writer(out, delimiter=";")
     writer.writerow(header)
     for cells, kinds in rows:
-        writer.writerow(["" if value is None else _number(value, kind) for value, kind in zip(cells, kinds)])
+        writer.writerow([_csv_cell(value, kind) for value, kind in zip(cells, kinds)])
     suffix = "" if wanted == "cijfers" else f"-{wanted}"
     name = f"rapportage-{scope.team.id}-{choice['year']}{suffix}.csv" if scope.team else \
         f"rapportage-{choice['year']}{suffix}.csv"
@@ -259,7 +259,7 @@ def _xlsx(scope: Scope):
                 if isinstance(value, str):
                     sheet.write_string(row, column, value)
                 elif value is not None:
-                    sheet.write_number(row, column, _number(value, kind), formats[kind])
+                    sheet.write_number(row, column, value / 100 if kind == "cents" else value, formats[kind])
     workbook.close()
     name = f"rapportage-{scope.team.id}-{choice['year']}.xlsx" if scope.team else f"rapportage-{choice['year']}.xlsx"
     return _download(out.getvalue(), XLSX, name)

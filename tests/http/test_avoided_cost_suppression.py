@@ -148,7 +148,7 @@ def test_the_report_shows_and_downloads_the_same_suppressed_totals(client, town,
             assert values[1:] == ["—", "—"] and on_page[name][1:] == ["—", "—"]
         else:
             requests, granted, avoided = truth[name]
-            assert values == [str(requests), str(granted / 100), str(avoided / 100)], name
+            assert values == [str(requests), f"{granted / 100:.2f}", f"{avoided / 100:.2f}"], name
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/beheer/rapportage/rapportage.xlsx?jaar={YEAR}").data))
     in_sheet = {row[1] or row[0]: list(row[2:]) for row in sheet["Voorkomen kosten"].iter_rows(min_row=2, values_only=True)}
     assert {name for name, values in in_sheet.items() if values[0] == SUPPRESSED} == hidden

@@ -51,6 +51,8 @@ def test_the_total_and_a_filter(client, world, coordinator, login_as):  # noqa: 
     rows = list(csv.reader(io.StringIO(client.get(f"/beheer/rapportage/rapportage.csv?jaar={YEAR}")
                                        .get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
     assert rows[-1][0] == "Totaal" and rows[-1][1] == "160"
+    granted = sum(r.granted_amount_cents for r in world["requests"] if r.status == "granted")
+    assert rows[-1][3] == f"{granted // 100}.{granted % 100:02d}"  # euros with two decimals, never a float's
     west = world["teams"][2]
     filtered = client.get(f"/beheer/rapportage/rapportage.csv?jaar={YEAR}&team={west.id}").get_data(as_text=True)
     expected = sum(1 for r in world["requests"] if r.team_id == west.id)
