@@ -137,14 +137,15 @@ def compress_shell_once(response):
     kept = current_app.extensions.setdefault("shell_brotli", {})
     key = (request.path, request.args.get("v"))  # immutable only for the current version: one entry per file
     response.direct_passthrough = False
-    if key not in kept:
+    if key not in kept:  # two first requests at once may both compress: the same bytes land, no lock needed
         kept[key] = brotli.compress(response.get_data(), quality=11)
     response.set_data(kept[key])
     response.headers["Content-Encoding"] = "br"
     response.vary.add("Accept-Encoding")
     etag, weak = response.get_etag()
-    if etag:
+    if etag:  # Flask-Compress, which this response now skips, would do the same: name the encoding, answer 304
         response.set_etag(f"{etag}:br", weak=weak)
+        response.make_conditional(request)
     return response
 
 

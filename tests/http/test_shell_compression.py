@@ -30,6 +30,8 @@ def test_versioned_shell_files_are_brotli_at_its_smallest_and_compressed_once(
     assert len(first.data) < len(brotli.compress(plain, quality=4))
     if which == 0:  # a static file's ETag names the encoding, so a cache never mixes the two bodies
         assert first.headers["ETag"].endswith(':br"')
+        again = client.get(url, headers={"Accept-Encoding": "gzip, br", "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.data == b""  # a revalidation costs no body, as with gzip
 
 
 def test_an_unversioned_or_gzip_request_is_left_to_flask_compress(app, client, login_as, make_team, make_member):
