@@ -98,7 +98,8 @@ def _render_form(draft_input=None, spend_request=None, status=200, errors=None, 
                                  alternatives_note=spend_request.alternatives_note, kind=spend_request.kind,
                                  legitimacy=spend_request.legitimacy, own_contribution=spend_request.own_contribution,
                                  scenarios=picks_of_request(db(), spend_request.id))
-    provisions = provisions_for_category(db(), category)
+    by_category = provisions_by_category(db(), categories)  # every category's, for the form offline too
+    provisions = by_category.get(category.id, []) if category else []
     # names ticked on this draft that are no longer offered (archived, renamed) stay visible until unticked
     kept = [name for name in (spend_request.alternatives_checked if spend_request and category
                               and spend_request.cost_category_id == category.id else [])
@@ -108,7 +109,7 @@ def _render_form(draft_input=None, spend_request=None, status=200, errors=None, 
                            kept_names=kept, scenarios=offered_scenarios(db(), g.team, spend_request),
                            likelihoods=LIKELIHOODS, errors=errors or {},
                            refusal=violation if isinstance(violation, PersonalDataFound) else None,
-                           provisions_by_category={"": [], **provisions_by_category(db(), categories)}), status
+                           provisions_by_category={"": [], **by_category}), status
 
 
 def _posted_draft():
