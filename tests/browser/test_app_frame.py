@@ -6,6 +6,7 @@
 - On every main page: no horizontal overflow, a header on one line, every standalone text link a
   44 × 44 px target, axe clean; a screenshot of each is kept in test-results/screenshots/ (gitignored).
 - The bottom navigation of the installed app names the four places, and fits.
+- The settings page passes axe at the phone's and the desk's width.
 """
 import os
 import re
@@ -21,7 +22,7 @@ from models.money import cents_to_input
 from models.requests import DraftInput, post_request, save_draft
 from models.teams import CostCategory
 from models.votes import lift_stop, place_stop
-from tests.browser.test_accessibility import LANGUAGES, assert_accessible
+from tests.browser.test_accessibility import LANGUAGES, assert_accessible, assert_accessible_on_phone_and_desk
 from tests.browser.test_pwa import kept_online
 from tests.card_world import SEPA_CONFIG, card_on, granted_request, municipality_id, with_categories
 
@@ -229,6 +230,15 @@ def test_main_pages_fit_the_phone_with_one_line_header_and_large_link_targets(
 def app_config(app_config):
     """The live server knows the foundation's and the card bank's accounts (the batch page)."""
     return {**app_config, **SEPA_CONFIG}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_settings_page_passes_axe_on_the_phone_and_the_desk(lang, signed_in_phone, server_url, make_team,
+                                                                  make_member):
+    page = _in(signed_in_phone(make_member(make_team("Team Oost"), "worker")), lang, server_url)
+    page.goto("/instellingen")
+    expect(page.locator("#push-toggle")).to_be_visible()
+    assert_accessible_on_phone_and_desk(page, lang, "settings")
 
 
 def test_the_bank_executed_button_asks_first_and_stands_apart_from_the_download(
