@@ -120,6 +120,14 @@ def budget_year_of(session: Session, municipality_id: int, year: int) -> BudgetY
                                                  BudgetYear.year == year)).first()
 
 
+def report_year(years: list[int], wanted: int | None, this_year: int) -> int:
+    """The year a report shows: `wanted` if it is one of the municipality's budget `years`, else this year
+    if it is, else the newest of them (this year when there are none)."""
+    if wanted in years:
+        return wanted
+    return this_year if this_year in years or not years else years[0]
+
+
 def _first_card():
     """Per request, when its first card was handed over."""
     return (select(Card.request_id, func.min(Card.handed_over_at).label("card_at"))

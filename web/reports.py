@@ -40,7 +40,7 @@ from models.members import active_membership
 from models.municipalities import districts_of
 from models.reports import (
     COLUMNS, DIMENSIONS, HIDDEN, PERIODS, SUPPRESSED, TOTAL, avoided_shown, budget_year_of, cross_table,
-    cross_table_shown, may_see_team_figures, report, report_table, underspend)
+    cross_table_shown, may_see_team_figures, report, report_table, report_year, underspend)
 from models.reports import participation as team_participation
 from models.teams import Team, municipality_of_team, teams_of_municipality
 from web.access import chosen_municipality, signed_in_coordinator, signed_in_member
@@ -110,8 +110,7 @@ def _filters(scope: Scope) -> dict:
     that team: it offers no district or team to choose, and ignores any in the URL."""
     args = request.args
     years = [budget_year.year for budget_year in years_of(db(), scope.municipality_id)]
-    wanted, this_year = parse_id(args.get("jaar", "")), today().year  # the Dutch date's year, as posts use
-    year = wanted if wanted in years else (this_year if this_year in years else (years[0] if years else this_year))
+    year = report_year(years, parse_id(args.get("jaar", "")), today().year)  # the Dutch date's year, as posts use
     dimensions = DIMENSIONS if scope.team is None else ("category", "period")
     dimension = args.get("indeling") if args.get("indeling") in dimensions else dimensions[0]
     period = args.get("periode") if args.get("periode") in PERIODS else "month"
@@ -173,13 +172,19 @@ def _render(scope: Scope):
         underspend=underspend(db(), scope.municipality_id, choice["year"], choice["team_id"]))
 
 
-def _chart(scope: Scope):
-    """Requests per group as a horizontal bar chart; a suppressed group shows "< 5" and no bar."""
-    choice = _filters(scope)
-    bars = [(label, values[0]) for label, values in report_table(_report(scope, choice)) if label != TOTAL]
+def chart_svg(table: list, title: str) -> str:
+    """The requests per group of a report_table as a horizontal bar chart (SVG); a suppressed group shows
+    "< 5" and no bar."""
+    bars = [(label, values[0]) for label, values in table if label != TOTAL]
     largest = max([value for _label, value in bars if isinstance(value, int)] or [1]) or 1
-    body = render_template("reports/chart.svg", bars=bars, largest=largest,
-                           title=_("Aanvragen per %(what)s", what=str(DIMENSION_LABELS[choice["dimension"]]).lower()))
+    return render_template("reports/chart.svg", bars=bars, largest=largest, title=title)
+
+
+def _chart(scope: Scope):
+    """The scope's requests per group as an SVG answer."""
+    choice = _filters(scope)
+    body = chart_svg(report_table(_report(scope, choice)),
+                     _("Aanvragen per %(what)s", what=str(DIMENSION_LABELS[choice["dimension"]]).lower()))
     return Response(body, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
 
 

@@ -20,12 +20,13 @@ from models.bounds import parse_id
 from models.budget_years import years_of
 from models.clock import today
 from models.reports import (
-    COLUMNS, HIDDEN, SUPPRESSED, TOTAL, cross_table, cross_table_shown, report, report_table, underspend)
+    COLUMNS, HIDDEN, SUPPRESSED, TOTAL, cross_table, cross_table_shown, report, report_table, report_year,
+    underspend)
 from models.teams import Municipality
 from web.access import signed_in_coordinator
 from web.database import db
 from web.i18n import html_lang, language
-from web.reports import COLUMN_LABELS
+from web.reports import COLUMN_LABELS, chart_svg
 
 bp = Blueprint("year_report", __name__)
 
@@ -39,16 +40,12 @@ def _local_only():
 def _year() -> int:
     """The asked ?jaar= if the municipality has that budget year, else this year's or its newest."""
     years = [budget_year.year for budget_year in years_of(db(), g.municipality_id)]
-    wanted, this_year = parse_id(request.args.get("jaar", "")), today().year
-    return wanted if wanted in years else (this_year if this_year in years else (years[0] if years else this_year))
+    return report_year(years, parse_id(request.args.get("jaar", "")), today().year)
 
 
 def _chart(table: list, title: str) -> str:
     """The requests per district as the report page's SVG chart, as a data: URL."""
-    bars = [(label, values[0]) for label, values in table if label != TOTAL]
-    largest = max([value for _label, value in bars if isinstance(value, int)] or [1]) or 1
-    svg = render_template("reports/chart.svg", bars=bars, largest=largest, title=title)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return "data:image/svg+xml;base64," + base64.b64encode(chart_svg(table, title).encode()).decode()
 
 
 @bp.get("/beheer/rapportage/jaarverslag.pdf")

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from models.cards import Card
-from models.reports import TOTAL, cross_table, report, suppress, underspend, votes_per_member
+from models.reports import TOTAL, cross_table, report, report_year, suppress, underspend, votes_per_member
 from models.requests import SpendRequest
 from models.teams import BudgetYear, CostCategory, Municipality, Team
 from models.votes import Vote
@@ -341,3 +341,14 @@ def test_cancelled_grants_replaced_by_as_many_with_the_same_id_sum_are_seen(sess
         session.add(request)
     session.commit()
     assert report(session, municipality.id, year).total.median_decision_hours == 100.0
+
+
+@pytest.mark.parametrize("years, wanted, shown", [
+    ([2027, 2026, 2025], 2025, 2025),  # asked and there
+    ([2027, 2026, 2025], 2019, 2026),  # not there: this year's
+    ([2027, 2026, 2025], None, 2026),
+    ([2025, 2024], None, 2025),  # no budget year for this year: the newest
+    ([], 2025, 2026),  # none at all: this year
+])
+def test_report_year_falls_back_to_this_year_then_the_newest(years, wanted, shown):
+    assert report_year(years, wanted, 2026) == shown
