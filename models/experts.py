@@ -226,21 +226,23 @@ def expert_seat(session: Session, member: Member, spend_request: SpendRequest) -
 
 def open_questions_to(session: Session, member: Member) -> list[QuestionLine]:
     """The questions put to `member` whose request is still open (for their team's home)."""
-    return [line for line in questions_to(session, member) if line.status == RequestStatus.OPEN]
+    return questions_to(session, member, open_only=True)
 
 
-def questions_to(session: Session, member: Member) -> list[QuestionLine]:
-    """The requests put to `member` as an expert that they may read, newest first (at most QUESTIONS_SHOWN)."""
+def questions_to(session: Session, member: Member, *, open_only: bool = False) -> list[QuestionLine]:
+    """The requests put to `member` as an expert that they may read (`open_only`: those still open), newest
+    first (at most QUESTIONS_SHOWN)."""
     if not is_active_in_municipality(session, member, member.municipality_id):
         return []
     asker = Member.__table__.alias("asker")
+    # the open ones are chosen here, before the limit, so an older open question is not cut off by newer ones
+    shown = SpendRequest.status == RequestStatus.OPEN if open_only else SpendRequest.status != RequestStatus.DRAFT
     rows = session.exec(
         select(ExpertQuestion, SpendRequest, Team.name, asker.c.display_name)
         .join(SpendRequest, SpendRequest.id == ExpertQuestion.request_id)
         .join(Team, Team.id == SpendRequest.team_id).join(District, District.id == Team.district_id)
         .join(asker, asker.c.id == ExpertQuestion.asked_by_id)
-        .where(ExpertQuestion.expert_id == member.id, District.municipality_id == member.municipality_id,
-               SpendRequest.status != RequestStatus.DRAFT)
+        .where(ExpertQuestion.expert_id == member.id, District.municipality_id == member.municipality_id, shown)
         .order_by(ExpertQuestion.created_at.desc(), ExpertQuestion.id.desc()).limit(QUESTIONS_SHOWN)).all()
     category_ids = {spend_request.cost_category_id for _q, spend_request, _t, _a in rows if spend_request.cost_category_id}
     categories = {c.id: c for c in session.exec(select(CostCategory).where(CostCategory.id.in_(category_ids)))} \

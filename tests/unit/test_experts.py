@@ -8,8 +8,8 @@ from sqlmodel import select
 from models.audit import AuditEvent
 from models.clock import utcnow
 from models.events import ExpertAsked, take_committed
-from models.experts import (ExpertSeat, ask_expert, expert_seat, experts_for_request, list_topic, questions_to,
-                            topics_to_pick, unlist_topic)
+from models.experts import (ExpertSeat, ask_expert, expert_seat, experts_for_request, list_topic,
+                            open_questions_to, questions_to, topics_to_pick, unlist_topic)
 from models.members import active_membership, end_membership
 from models.requests import RequestStatus, SpendRequest
 from models.rules import RuleViolation
@@ -146,6 +146,23 @@ def test_the_asked_expert_gets_a_seat_that_never_votes(session, world):
     end_membership(session, active_membership(session, world["expert"].id, world["west"].id))
     session.commit()
     assert expert_seat(session, world["expert"], request) is None and questions_to(session, world["expert"]) == []
+
+
+def test_the_home_lists_an_older_open_question_behind_newer_decided_ones(session, world, monkeypatch):
+    monkeypatch.setattr("models.experts.QUESTIONS_SHOWN", 1)
+    list_topic(session, world["expert"], "jeugd")
+    session.commit()
+    decided = SpendRequest(team_id=world["oost"].id, requester_id=world["worker"].id, status=RequestStatus.OPEN,
+                           amount_cents=2_000, situation="s", prevents="p", posted_at=utcnow())
+    session.add(decided)
+    session.commit()
+    for request in (world["request"], decided):  # the open one asked first, the one decided later after it
+        ask_expert(session, request, _membership(session, world, "voter"), world["expert"].id, "jeugd")
+        session.commit()
+    decided.status = RequestStatus.GRANTED
+    session.commit()
+    assert [line.request_id for line in questions_to(session, world["expert"])] == [decided.id]
+    assert [line.request_id for line in open_questions_to(session, world["expert"])] == [world["request"].id]
 
 
 def ask_share(database_url, request_id, member_id, team_id, expert_id, start, results):
