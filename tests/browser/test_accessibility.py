@@ -59,6 +59,17 @@ def assert_accessible(page, lang, what):
     assert page_width <= page.viewport_size["width"], f"{what} ({lang}) is {page_width}px wide"
 
 
+#: the two widths a page is checked at: a phone and a desk
+PHONE, DESK = {"width": 412, "height": 915}, {"width": 1280, "height": 800}
+
+
+def assert_accessible_on_phone_and_desk(page, lang, what):
+    """`assert_accessible` at the phone's width and at the desk's."""
+    for size in (PHONE, DESK):
+        page.set_viewport_size(size)
+        assert_accessible(page, lang, f"{what} at {size['width']} px")
+
+
 def _link(token):
     return f"/uitnodiging/{token}"
 

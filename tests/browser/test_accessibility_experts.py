@@ -10,18 +10,8 @@ from sqlmodel import select
 from models.experts import list_topic
 from models.teams import CostCategory, Municipality
 from models.tips import write_tip
-from tests.browser.test_accessibility import LANGUAGES, assert_accessible
+from tests.browser.test_accessibility import LANGUAGES, assert_accessible_on_phone_and_desk
 from tests.card_world import granted_request, municipality_id
-
-PHONE = {"width": 412, "height": 915}
-DESK = {"width": 1280, "height": 800}
-
-
-def _check(page, lang, what):
-    for size in (PHONE, DESK):
-        page.set_viewport_size(size)
-        assert_accessible(page, lang, f"{what} at {size['width']} px")
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (what, size)
 
 
 def _as(signed_in_phone, server_url, member, lang):
@@ -53,21 +43,21 @@ def test_expert_pages_have_no_axe_violations(lang, signed_in_phone, server_url, 
     page.goto(f"/teams/{team.id}/aanvragen/{request.id}")
     page.locator("#experts form").first.locator("button").click()
     expect(page.locator("#experts [data-expert-asked]")).to_have_count(2)  # Eva, under both her topics
-    _check(page, lang, "the request page with its experts to ask")
+    assert_accessible_on_phone_and_desk(page, lang, "the request page with its experts to ask")
 
     page = _as(signed_in_phone, server_url, expert, lang)
     page.goto(f"/teams/{team.id}/aanvragen/{request.id}")
-    _check(page, lang, "the request page as the asked expert reads it")
+    assert_accessible_on_phone_and_desk(page, lang, "the request page as the asked expert reads it")
     page.goto(f"/teams/{west.id}")
     expect(page.locator("#expert-questions-title")).to_be_visible()
-    _check(page, lang, "the expert's team home with the question")
+    assert_accessible_on_phone_and_desk(page, lang, "the expert's team home with the question")
     page.goto("/experts")
     page.locator("#topic").fill("x")
     page.locator("form[action='/experts/onderwerpen'] button").click()
     expect(page.locator("#topic-error")).to_be_visible()
-    _check(page, lang, "the experts page with a refused topic")
+    assert_accessible_on_phone_and_desk(page, lang, "the experts page with a refused topic")
 
     page = _as(signed_in_phone, server_url, coordinator, lang)
     page.goto("/beheer/tips")
     expect(page.locator("[data-tip]")).to_have_count(1)
-    _check(page, lang, "the municipality's tips for a coordinator")
+    assert_accessible_on_phone_and_desk(page, lang, "the municipality's tips for a coordinator")

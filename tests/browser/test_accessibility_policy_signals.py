@@ -4,11 +4,8 @@ its "would have been solved if …" note and form, on a phone (412 px) and at a 
 import pytest
 
 from models.policy_signals import add_solved_if_note
-from tests.browser.test_accessibility import LANGUAGES, assert_accessible
+from tests.browser.test_accessibility import LANGUAGES, assert_accessible_on_phone_and_desk
 from tests.unit.test_policy_signals import LATER, YEAR, _requests, world  # noqa: F401 - districts and teams
-
-PHONE = {"width": 412, "height": 915}
-DESK = {"width": 1280, "height": 800}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -33,14 +30,10 @@ def test_policy_signal_pages_have_no_axe_violations(lang, signed_in_phone, serve
                 f"/beheer/signalen/aanvragen?soort=voorziening&jaar={YEAR}&voorziening=Voedselbank"):
         page.goto(url)
         assert page.locator("h1").count() == 1
-        for size in (PHONE, DESK):
-            page.set_viewport_size(size)
-            assert_accessible(page, lang, f"{url} at {size['width']} px")
+        assert_accessible_on_phone_and_desk(page, lang, url)
     assert page.locator("[data-request-line]").count() == 8
     worker = signed_in_phone(world["workers"]["west"])
     worker.context.add_cookies([{"name": "lang", "value": lang, "url": server_url}])
     worker.goto(f"/teams/{world['teams']['west'].id}/aanvragen/{energy[0].id}")
     assert worker.locator("#solved-if textarea").count() == 1
-    for size in (PHONE, DESK):
-        worker.set_viewport_size(size)
-        assert_accessible(worker, lang, f"request page with a note at {size['width']} px")
+    assert_accessible_on_phone_and_desk(worker, lang, "request page with a note")
