@@ -168,7 +168,7 @@ def _render(scope: Scope):
         table=report_table(_report(scope, choice)), columns=COLUMNS, column_labels=COLUMN_LABELS,
         dimension_labels=DIMENSION_LABELS, period_labels=PERIOD_LABELS, suppressed=SUPPRESSED, hidden=HIDDEN,
         total=TOTAL, urls=urls, cross_rows_by=rows_by, cross_columns=cross_columns, cross_lines=cross_lines,
-        avoided=_avoided(scope, choice), avoided_shown=avoided_shown,
+        avoided=_avoided(scope, choice),
         underspend=underspend(db(), scope.municipality_id, choice["year"], choice["team_id"]))
 
 
@@ -250,7 +250,7 @@ def _xlsx(scope: Scope):
     out = io.BytesIO()
     workbook = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_numbers": False,
                                          "strings_to_urls": False})
-    workbook.set_properties({"title": f"Rapportage {choice['year']}"})
+    workbook.set_properties({"title": f"{_('Rapportage')} {choice['year']}"})
     bold = workbook.add_format({"bold": True})
     formats = {"cents": workbook.add_format({"num_format": "#,##0.00"}),
                "share": workbook.add_format({"num_format": "0%"}), "hours": workbook.add_format({"num_format": "0.0"}),
