@@ -22,3 +22,27 @@ def race(target, shares, *, timeout=60) -> tuple[list[str], list[int]]:
                 process.terminate()
                 process.join()
     return errors, [process.exitcode for process in processes]
+
+
+def write_once(database_url, start, results, work) -> None:
+    """In a racing process: wait for the others, then `work(session)` in one transaction under the write lock,
+    as a POST does, and commit. Puts [what `work` answered], ["refused"] for a RuleViolation, or the error."""
+    from models.db import begin_write, make_engine, make_session
+    from models.rules import RuleViolation
+
+    answers, engine = [], make_engine(database_url)
+    start.wait()
+    with make_session(engine) as session:
+        try:
+            begin_write(session)
+            answer = work(session)
+            session.commit()
+            answers.append(answer)
+        except RuleViolation:
+            session.rollback()
+            answers.append("refused")
+        except Exception as error:  # noqa: BLE001 -- a deadlock or a database error counts as a failure
+            session.rollback()
+            answers.append(repr(error))
+    engine.dispose()
+    results.put(answers)

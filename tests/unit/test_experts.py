@@ -17,6 +17,7 @@ from models.teams import Municipality
 from models.tips import ExpertQuestion, ExpertTopic
 from models.votes import is_voting_member, may_stop
 from tests.card_world import municipality_id
+from tests.racing import race, write_once
 
 
 @pytest.fixture
@@ -166,31 +167,15 @@ def test_the_home_lists_an_older_open_question_behind_newer_decided_ones(session
 
 
 def ask_share(database_url, request_id, member_id, team_id, expert_id, start, results):
-    """One process: a member of the team asks the expert (write lock first, as a POST does), and commits."""
-    from models.db import begin_write, make_engine, make_session
-
-    answers, engine = [], make_engine(database_url)
-    start.wait()
-    with make_session(engine) as session:
-        try:
-            begin_write(session)
-            ask_expert(session, session.get(SpendRequest, request_id), active_membership(session, member_id, team_id),
-                       expert_id, "jeugd")
-            session.commit()
-            answers.append("asked")
-        except RuleViolation:
-            session.rollback()
-            answers.append("refused")
-        except Exception as error:  # noqa: BLE001 -- a deadlock or a database error counts as a failure
-            session.rollback()
-            answers.append(repr(error))
-    engine.dispose()
-    results.put(answers)
+    """One process: a member of the team asks the expert, as the view does."""
+    def ask(session):
+        ask_expert(session, session.get(SpendRequest, request_id), active_membership(session, member_id, team_id),
+                   expert_id, "jeugd")
+        return "asked"
+    write_once(database_url, start, results, ask)
 
 
 def test_two_members_asking_the_same_expert_at_once_ask_once(session, world, database_url):
-    from tests.racing import race
-
     list_topic(session, world["expert"], "jeugd")
     session.commit()
     ids = (world["request"].id, world["oost"].id, world["expert"].id)
