@@ -52,7 +52,7 @@ from models.batch_lines import BatchLine, LineKind, LoadBatch
 from models.cards import Card, CardState
 from models.clock import local_date
 from models.ledger import Account, AccountKind, Entry, Posting
-from models.receipts import Receipt
+from models.receipts import Receipt, left_on_card_cents
 from models.teams import BudgetYear, District, Team
 
 #: what an item that explains a difference is
@@ -295,5 +295,5 @@ def card_balances(session: Session, municipality_id: int) -> list[CardBalance]:
         found.append(CardBalance(
             card=card, team_name=team_names[card.team_id], loaded_cents=loaded, spent_bank_cents=spent_bank,
             left_bank_cents=left_bank, left_bank_date=left_date, receipts_cents=receipts_total,
-            left_ledger_cents=0 if card.closed_at is not None else loaded - receipts_total))
+            left_ledger_cents=left_on_card_cents(card, receipts_total) or 0))
     return sorted(found, key=lambda row: (row.team_name, row.card.last_four, row.card.id))

@@ -4,7 +4,8 @@ Invariants:
 - Receipts belong to a granted request whose card reached the client (`may_add_receipts`); only the requester
   adds them, states their amounts, or says that no receipt is possible. Every one of these is audited.
 - A receipt's amount is integer cents, entered by the worker (parsed with models.money.parse_amount);
-  what was spent is the sum of the amounts entered, shown beside what was granted.
+  what was spent is the sum of the amounts entered, shown beside what was granted. What is left on the
+  request's card by its receipts is `left_on_card_cents`: loaded − receipts, nothing once the card is closed.
 - A request is missing its receipts when its card was handed over at least MISSING_AFTER ago, it has no
   receipt, and nobody stated that no receipt is possible (a reason is required, checked for personal data).
 - A receipt names its files by a random name (models.receipt_images); the row is written in the same
@@ -138,14 +139,26 @@ class ReceiptPanel:
     granted_cents: int | None
     spent_cents: int
     can_add: bool
+    #: what is left on the request's card by the receipts (`left_on_card_cents`); None: no money on a card yet
+    left_cents: int | None = None
 
 
-def receipt_panel(session: Session, request: SpendRequest, member_id: int) -> ReceiptPanel:
-    """The request's receipts, the no-receipt statement, granted vs spent, and whether I may add."""
+def left_on_card_cents(card: Card | None, receipts_cents: int) -> int | None:
+    """What is left on a card by its request's receipts: loaded − receipts; nothing once the card is closed
+    (used up, returned, settled); None while no money was loaded onto it."""
+    if card is None or card.loaded_amount_cents is None:
+        return None
+    return 0 if card.closed_at is not None else card.loaded_amount_cents - receipts_cents
+
+
+def receipt_panel(session: Session, request: SpendRequest, member_id: int, card: Card | None = None) -> ReceiptPanel:
+    """The request's receipts, the no-receipt statement, granted vs spent, what is left on `card` (the
+    request's current one, models.cards.current_card), and whether I may add."""
     receipts = list(session.exec(select(Receipt).where(Receipt.request_id == request.id).order_by(Receipt.id)))
     waiver = session.exec(select(ReceiptWaiver).where(ReceiptWaiver.request_id == request.id)).first()
+    spent = sum(r.amount_cents or 0 for r in receipts)
     return ReceiptPanel(receipts=receipts, waiver=waiver, granted_cents=request.granted_amount_cents,
-                        spent_cents=sum(r.amount_cents or 0 for r in receipts),
+                        spent_cents=spent, left_cents=left_on_card_cents(card, spent),
                         can_add=request.requester_id == member_id and may_add_receipts(session, request))
 
 

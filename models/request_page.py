@@ -115,6 +115,7 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
     notes = notes_of_request(session, spend_request.id) if is_decided(spend_request) else []
     as_expert = isinstance(membership, ExpertSeat)  # not of the team: the page leaves the money's parts out
     granted = spend_request.status == RequestStatus.GRANTED and not as_expert
+    cards = card_panel(session, spend_request, member_id, version) if granted else None
     return RequestPage(
         team=team, req=spend_request, category=category_of(session, spend_request), member_id=member_id,
         money=balances(session, team.id, spend_request.budget_year_id) if spend_request.budget_year_id else None,
@@ -126,8 +127,8 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
         can_vote=spend_request.is_open and is_voting_member(membership, spend_request),
         can_stop=spend_request.is_open and may_stop(membership, spend_request),
         my_vote=next((v for v in votes if v.member_id == member_id), None), version=version, choices=VoteChoice,
-        card_panel=card_panel(session, spend_request, member_id, version) if granted else None,
-        receipt_panel=receipt_panel(session, spend_request, member_id) if granted else None,
+        card_panel=cards,
+        receipt_panel=receipt_panel(session, spend_request, member_id, cards.card) if granted else None,
         loan=loan_position(session, spend_request) if is_loan(spend_request) and not as_expert else None,
         bank_lines=bank_lines_of_request(session, spend_request.id) if granted else [],
         scenarios=scenarios_of_request(session, spend_request.id),

@@ -109,3 +109,18 @@ def test_a_card_blocked_before_loading_lets_the_request_take_another(client, ses
     session.commit()
     login_as(worker)
     assert _step(_page(client, request)) == "take_card"
+
+
+def test_what_is_left_on_the_card_follows_the_card(client, session, make_team, make_member, login_as):
+    from models.cards import mark_handed_over, mark_spent
+    team, worker, _voter, coordinator, request = _granted(session, make_team, make_member)
+    card = card_on(session, team, request, coordinator)
+    login_as(worker)
+    assert "data-receipt-left" not in _page(client, request)  # nothing loaded yet: nothing is left on it
+    loaded(session, team, [card], coordinator)
+    mark_handed_over(session, session.get(Card, card.id))
+    session.commit()
+    assert "Nog over op de kaart: €\xa075,00" in _page(client, request)
+    mark_spent(session, session.get(Card, card.id), actor_id=coordinator.id)
+    session.commit()
+    assert "Nog over op de kaart: €\xa00,00" in _page(client, request)  # used up: closed, as the bank balances say
