@@ -42,6 +42,7 @@ from statistics import median
 from threading import Lock
 from weakref import WeakKeyDictionary
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, String, and_, case, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -462,6 +463,7 @@ def labels_of(session: Session, municipality_id: int, dimension: str, keys, lang
     if dimension == "category":
         names = {c.id: (c.name_en if language == "en" else c.name_nl) for c in session.exec(
             select(CostCategory).where(CostCategory.municipality_id == municipality_id))}
+        names[None] = _l("Geen kostensoort")  # a request without one
         return {key: names.get(key, "—") for key in keys}
     return {key: key for key in keys}
 

@@ -142,7 +142,6 @@ def _cross(scope, choice):
     row_labels, column_labels, counts, hidden = cross_table(
         db(), scope.municipality_id, choice["year"], rows_by, "category", choice["period"], language=language(),
         **_narrowed(choice))
-    column_labels = {key: str(_("Geen kostensoort")) if key is None else label for key, label in column_labels.items()}
     return (rows_by, *cross_table_shown(row_labels, column_labels, counts, hidden))
 
 

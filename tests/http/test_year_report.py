@@ -104,3 +104,14 @@ def test_only_the_municipalitys_coordinators_get_the_year_report(client, world, 
     assert response.status_code == 200  # their own municipality's report: none of our requests
     text = text_of(response.data)
     assert "Gemeente Team Elders" in text and "Team Oost" not in text and "162" not in text
+
+
+def test_a_request_without_a_cost_category_is_named_so_as_on_the_page(client, session, world, coordinator,  # noqa: F811
+                                                                      login_as):
+    posted = datetime(YEAR, 2, 5, 9, tzinfo=timezone.utc)
+    session.add(SpendRequest(team_id=world["teams"][0].id, requester_id=world["voter"].id, status="open",
+                             amount_cents=1_000, budget_year_id=world["requests"][0].budget_year_id, posted_at=posted))
+    session.commit()
+    login_as(coordinator)
+    assert "Geen kostensoort" in client.get(f"/beheer/rapportage?jaar={YEAR}").get_data(as_text=True)
+    assert "Geen kostensoort" in text_of(client.get(f"/beheer/rapportage/jaarverslag.pdf?jaar={YEAR}").data)
