@@ -32,7 +32,7 @@ from models.members import Member, Membership
 from models.privacy import check_no_personal_data
 from models.requests import RequestStatus, SpendRequest
 from models.rules import RuleViolation
-from models.teams import CostCategory, District, Team
+from models.teams import CostCategory, District, Team, municipality_of_team
 from models.tips import ExpertQuestion, ExpertTopic
 
 TOPIC_MIN, TOPIC_MAX = 2, 60
@@ -97,8 +97,7 @@ def is_active_in_municipality(session: Session, member: Member | None, municipal
 
 
 def _municipality_of_request(session: Session, spend_request: SpendRequest) -> int:
-    team = session.get(Team, spend_request.team_id)
-    return session.get(District, team.district_id).municipality_id
+    return municipality_of_team(session, session.get(Team, spend_request.team_id)).id
 
 
 def _clean_topic(raw: str | None) -> str:

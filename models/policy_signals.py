@@ -36,7 +36,7 @@ from models.privacy import check_no_personal_data
 from models.reports import SUPPRESSED, THRESHOLD, TOTAL, budget_year_of, suppress
 from models.requests import FINAL_STATUSES, RequestStatus, SpendRequest
 from models.rules import RuleViolation
-from models.teams import CostCategory, District, Team
+from models.teams import CostCategory, District, Team, municipality_of_team
 from models.tips import Tip, TipCategory
 
 NOTE_MIN, NOTE_MAX = 10, 500
@@ -88,9 +88,8 @@ def add_solved_if_note(session: Session, spend_request: SpendRequest, member, bo
                             field="body")
     check_no_personal_data(body, field="body")
     team = session.get(Team, spend_request.team_id)
-    municipality_id = session.get(District, team.district_id).municipality_id
-    note = SolvedIfNote(request_id=spend_request.id, municipality_id=municipality_id, author_id=member.id,
-                        body=body)
+    note = SolvedIfNote(request_id=spend_request.id, municipality_id=municipality_of_team(session, team).id,
+                        author_id=member.id, body=body)
     session.add(note)
     session.flush()
     record(session, team_id=team.id, request_id=spend_request.id, actor_id=member.id, action="solved_if_note",
