@@ -188,10 +188,13 @@ def _chart(scope: Scope):
 
 
 def _csv_cell(value, kind):
-    """A CSV cell: cents as euros with two decimals (without a float), shares as fractions, none empty."""
+    """A CSV cell: text that a spreadsheet cannot read as a formula (models.exports.safe_text), cents as euros
+    with two decimals (without a float), shares as fractions, none empty. (XLSX writes text as text.)"""
     if value is None:
         return ""
-    return euros(value) if kind == "cents" and not isinstance(value, str) else value
+    if isinstance(value, str):
+        return safe_text(value)
+    return euros(value) if kind == "cents" else value
 
 
 def _tables(scope: Scope, choice, only: str | None = None) -> list[tuple[str, list, list[tuple[list, list]]]]:
@@ -199,22 +202,22 @@ def _tables(scope: Scope, choice, only: str | None = None) -> list[tuple[str, li
     figures, the cross table and the avoided costs; or only the one named."""
     found = []
     if only in (None, "cijfers"):
-        rows = [([safe_text(_label(label))] + values, ["text"] + [kind for _name, kind in COLUMNS])
+        rows = [([_label(label)] + values, ["text"] + [kind for _name, kind in COLUMNS])
                 for label, values in report_table(_report(scope, choice))]
         found.append((_("Rapportage"), [str(DIMENSION_LABELS[choice["dimension"]])]
                       + [str(COLUMN_LABELS[name]) for name, _kind in COLUMNS], rows))
     if only in (None, "kruistabel"):
         rows_by, columns, lines = _cross(scope, choice)
-        rows = [([safe_text(_label(label))] + values, ["text"] + ["count"] * len(values)) for label, values in lines]
+        rows = [([_label(label)] + values, ["text"] + ["count"] * len(values)) for label, values in lines]
         found.append((_("Kruistabel"), [f"{DIMENSION_LABELS[rows_by]} / {DIMENSION_LABELS['category']}"]
-                      + [safe_text(_label(column)) for column in columns], rows))
+                      + [_label(column) for column in columns], rows))
     if only in (None, "rendement"):
         result = _avoided(scope, choice)
         kinds = ["text", "text"] + [kind for _label_, kind in AVOIDED_COLUMNS]
         lines = [(str(_("Stadsdeel")), row) for row in (result.by_district if scope.team is None else [])]
         lines += [(str(_("Team")), row) for row in result.by_team]
         lines += [(str(_("Totaal")), result.total)] if scope.team is None else []
-        rows = [([kind, safe_text(row.name)] + avoided_shown(row), kinds) for kind, row in lines]
+        rows = [([kind, row.name] + avoided_shown(row), kinds) for kind, row in lines]
         found.append((_("Voorkomen kosten"), [str(_("Soort")), str(_("Naam"))]
                       + [str(label) for label, _kind in AVOIDED_COLUMNS], rows))
     return found
@@ -233,7 +236,7 @@ def _csv(scope: Scope):
     [(_sheet, header, rows)] = _tables(scope, choice, wanted)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(header)
+    writer.writerow([safe_text(text) for text in header])
     for cells, kinds in rows:
         writer.writerow([_csv_cell(value, kind) for value, kind in zip(cells, kinds)])
     suffix = "" if wanted == "cijfers" else f"-{wanted}"

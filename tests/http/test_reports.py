@@ -218,3 +218,17 @@ def test_a_coordinator_reads_a_teams_report_of_their_municipality(client, world,
     login_as(coordinator)
     rows = _csv_rows(client.get(f"/teams/{west.id}/rapportage/rapportage.csv?jaar={YEAR}"))
     assert rows[-1][1] == str(sum(1 for r in world["requests"] if r.team_id == west.id))
+
+
+def test_a_name_like_a_formula_is_text_in_both_downloads(client, session, world, coordinator, login_as):  # noqa: F811
+    """CSV: a leading apostrophe (models.exports.safe_text); XLSX: a text cell as it is, no apostrophe."""
+    west = world["teams"][2]
+    west.name = "=1+1"
+    session.add(west)
+    session.commit()
+    login_as(coordinator)
+    query = f"?jaar={YEAR}&indeling=team"
+    assert "'=1+1" in [row[0] for row in _csv_rows(client.get("/beheer/rapportage/rapportage.csv" + query))]
+    cells = [row[0] for row in openpyxl.load_workbook(io.BytesIO(
+        client.get("/beheer/rapportage/rapportage.xlsx" + query).data)).worksheets[0].iter_rows(min_row=2)]
+    assert [(cell.value, cell.data_type) for cell in cells if "1+1" in str(cell.value)] == [("=1+1", "s")]
