@@ -16,18 +16,23 @@ def signed_in_member():
     return current_user._get_current_object()
 
 
-def load_team_of_member(values) -> None:
-    """Put the team in the URL and the member's active membership of it on `g`; 404 for outsiders."""
+def _my_team(team_id: int):
+    """(team, membership) of the signed-in member's team `team_id`, or None. All their teams go on `g` at once:
+    the layout's team switcher lists them (web/shell.py)."""
     from flask import g
 
     from models.members import teams_of_member
     from web.database import db
 
-    member = signed_in_member()
-    team_id = values.pop("team_id")
-    # all of the member's teams at once: the layout's team switcher lists them (web/shell.py)
-    g.my_teams = teams_of_member(db(), member.id)
-    found = next(((team, membership) for team, membership in g.my_teams if team.id == team_id), None)
+    g.my_teams = teams_of_member(db(), signed_in_member().id)
+    return next(((team, membership) for team, membership in g.my_teams if team.id == team_id), None)
+
+
+def load_team_of_member(values) -> None:
+    """Put the team in the URL and the member's active membership of it on `g`; 404 for outsiders."""
+    from flask import g
+
+    found = _my_team(values.pop("team_id"))
     if found is None:
         abort(404)
     g.team, g.membership = found
@@ -57,14 +62,11 @@ def load_request_for_reader(values) -> None:
     from flask import g
 
     from models.experts import expert_seat
-    from models.members import teams_of_member
     from models.requests import SpendRequest
     from models.teams import Team
     from web.database import db
 
-    member = signed_in_member()
-    g.my_teams = teams_of_member(db(), member.id)
-    mine = next(((team, membership) for team, membership in g.my_teams if team.id == values["team_id"]), None)
+    mine = _my_team(values["team_id"])
     if mine is not None:
         values.pop("team_id")
         g.team, g.membership = mine
@@ -72,7 +74,7 @@ def load_request_for_reader(values) -> None:
         return
     team_id, request_id = values.pop("team_id"), values.pop("request_id")
     found = db().get(SpendRequest, request_id)
-    seat = expert_seat(db(), member, found) if found is not None and found.team_id == team_id else None
+    seat = expert_seat(db(), signed_in_member(), found) if found is not None and found.team_id == team_id else None
     if seat is None:
         abort(404)
     g.team, g.membership, g.spend_request = db().get(Team, team_id), seat, found
