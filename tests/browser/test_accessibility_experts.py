@@ -43,6 +43,9 @@ def test_expert_pages_have_no_axe_violations(lang, signed_in_phone, server_url, 
     page.goto(f"/teams/{team.id}/aanvragen/{request.id}")
     page.locator("#experts form").first.locator("button").click()
     expect(page.locator("#experts [data-expert-asked]")).to_have_count(2)  # Eva, under both her topics
+    # Asking swaps the panel only; the page's live part learns of the question at its next poll (≤ 1 s) and is
+    # swapped whole then. axe must not read the page while that swap replaces what it is reading.
+    expect(page.locator("#request-live .timeline")).to_contain_text({"nl": "expert gevraagd", "en": "expert asked"}[lang])
     assert_accessible_on_phone_and_desk(page, lang, "the request page with its experts to ask")
 
     page = _as(signed_in_phone, server_url, expert, lang)
