@@ -111,8 +111,13 @@ def _empty_postgresql_tables(connection):
 
 
 @pytest.fixture
-def app_config(database_url):
-    """Settings for the test app; tests may change them before the app is made."""
+def app_config(database_url, tmp_path):
+    """Settings for the test app; tests may change them before the app is made.
+
+    Each test counts rate limits in a file of its own: the default file lies in INSTANCE_PATH, which the
+    xdist workers inherit from the controller, and `make_app` resets the limiter, so one worker's reset
+    emptied another worker's counts mid-test (a guesser got 410 where 429 was due).
+    """
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
@@ -120,6 +125,7 @@ def app_config(database_url):
         "HOUSEHOLD_KEY_SECRET": "test-household-secret",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path / 'ratelimits.sqlite3'}",
     }
 
 

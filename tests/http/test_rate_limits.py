@@ -27,7 +27,8 @@ app.extensions["engine"].dispose()
 def test_the_default_storage_counts_once_for_all_worker_processes(app_config, tmp_path):
     """Three processes, as gunicorn's workers, guess 15 times each: 20 failures in all, not 20 each."""
     environment = {"PATH": "/usr/bin:/bin", "INSTANCE_PATH": str(tmp_path / "instance")}
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(app_config), str(number)],
+    default_config = {key: value for key, value in app_config.items() if key != "RATELIMIT_STORAGE_URI"}
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, json.dumps(default_config), str(number)],
                                 cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, text=True)
                for number in range(3)]
     statuses = [status for worker in workers for status in json.loads(worker.communicate(timeout=120)[0])]
@@ -112,3 +113,12 @@ def test_a_member_who_signs_in_often_is_not_refused(make_app, monkeypatch, make_
     monkeypatch.setattr("web.auth.verify_sign_in", lambda *args, **kwargs: member)
     client = make_app(RATELIMIT_SIGN_IN="3 per minute").test_client()
     assert {client.post("/inloggen/controle", json={"credential": {}}).status_code for _ in range(5)} == {200}
+
+
+def test_each_test_counts_in_a_file_of_its_own(app_config, tmp_path):
+    """The pytest-xdist workers share INSTANCE_PATH (the controller's); a limiter reset by one worker's
+    make_app must not empty the counts another worker's test is making (CI once saw 410 where 429 was due)."""
+    import os
+
+    storage_path = app_config["RATELIMIT_STORAGE_URI"].removeprefix("sqlite:///")
+    assert storage_path.startswith(str(tmp_path)) and not storage_path.startswith(os.environ["INSTANCE_PATH"])
