@@ -104,6 +104,8 @@ class SpendRequest(SQLModel, table=True):
         Index("ix_spendrequest_carried_to_year", "carried_to_year_id", "status", "team_id", "granted_amount_cents"),
         # the cross table (district × cost category), grouped in the index's own order
         Index("ix_spendrequest_year_team_category", "budget_year_id", "team_id", "cost_category_id", "posted_at"),
+        # the inbox's overdue loans (models.loans.overdue_loans): the team's few loans, not all its grants
+        Index("ix_spendrequest_team_loans_due", "team_id", "granted_kind", "status", "repayment_due_on"),
     )
     id: int | None = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)

@@ -77,3 +77,6 @@ def test_inbox_live_vote_and_grant_read_no_history_table_whole(
     [household_sum] = [s for s in plans if "sum(spendrequest.granted_amount_cents)" in s]
     assert any("ix_spendrequest_household_year_status" in line for line in plans[household_sum]), plans[household_sum]
 
+    # the inbox's overdue loans: through the loans' own index, not every grant of the team's history
+    [overdue] = {s for s in plans if "spendrequest.repayment_due_on <" in s}
+    assert any("ix_spendrequest_team_loans_due" in line for line in plans[overdue]), plans[overdue]
