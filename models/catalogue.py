@@ -228,7 +228,7 @@ def set_cost_category_active(session: Session, category: CostCategory, active: b
         still_active = session.exec(select(func.count(CostCategory.id)).where(
             CostCategory.municipality_id == category.municipality_id, CostCategory.active)).one()
         if still_active <= 1:
-            raise RuleViolation(_l("Er moet minstens één kostensoort in gebruik blijven."), field="active")
+            raise RuleViolation(_l("Er moet minstens één soort uitgave in gebruik blijven."), field="active")
     category.active = active
     session.add(category)
 
@@ -274,7 +274,7 @@ def _checked_provision(session: Session, municipality_id: int, data: ProvisionIn
     wanted = {parse_id(raw) for raw in data.category_ids}
     known = {c.id for c in cost_categories_of(session, municipality_id)}
     if not wanted <= known:
-        raise RuleViolation(_l("Kies kostensoorten uit de lijst."), field="category_ids")
+        raise RuleViolation(_l("Kies soorten uitgaven uit de lijst."), field="category_ids")
     return name, description, link, wanted
 
 

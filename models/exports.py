@@ -26,7 +26,7 @@ from models.ledger import Account, AccountKind, Entry, Posting
 from models.requests import SpendRequest
 from models.teams import BudgetYear, CostCategory, District, Team
 
-COLUMNS = ["Boeking", "Datum", "Team", "Stadsdeel", "Kostensoort", "Aanvraag", "Rekening", "Debet", "Credit",
+COLUMNS = ["Boeking", "Datum", "Team", "Stadsdeel", "Soort uitgave", "Aanvraag", "Rekening", "Debet", "Credit",
            "Omschrijving"]
 #: the accounts in the words of the foundation's books (models/ledger.py AccountKind)
 ACCOUNT_NAMES = {

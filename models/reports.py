@@ -463,7 +463,7 @@ def labels_of(session: Session, municipality_id: int, dimension: str, keys, lang
     if dimension == "category":
         names = {c.id: (c.name_en if language == "en" else c.name_nl) for c in session.exec(
             select(CostCategory).where(CostCategory.municipality_id == municipality_id))}
-        names[None] = _l("Geen kostensoort")  # a request without one
+        names[None] = _l("Geen soort uitgave")  # a request without one
         return {key: names.get(key, "—") for key in keys}
     return {key: key for key in keys}
 

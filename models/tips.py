@@ -106,11 +106,11 @@ def write_tip(session: Session, *, municipality_id: int, team_id: int, author_id
     ids = {parse_id(value) for value in category_ids or [] if str(value).strip()}
     ids.discard(None)
     if not ids:
-        raise RuleViolation(_l("Kies minstens één kostensoort."), field="category_ids")
+        raise RuleViolation(_l("Kies minstens één soort uitgave."), field="category_ids")
     found = session.exec(select(CostCategory.id).where(CostCategory.id.in_(ids),
                                                        CostCategory.municipality_id == municipality_id)).all()
     if len(set(found)) != len(ids):
-        raise RuleViolation(_l("Kies een kostensoort uit de lijst."), field="category_ids")
+        raise RuleViolation(_l("Kies een soort uitgave uit de lijst."), field="category_ids")
     tip = Tip(municipality_id=municipality_id, team_id=team_id, author_id=author_id, body=body,
               source_request_id=source_request_id)
     session.add(tip)

@@ -70,7 +70,7 @@ def categories():
 def category_add():
     """Add a cost category at the end of the list."""
     category = add_cost_category(db(), g.municipality_id, request.form.get("name_nl"), request.form.get("name_en"))
-    flash(_("Kostensoort %(name)s is toegevoegd.", name=category.name_nl), "info")
+    flash(_("Soort uitgave %(name)s is toegevoegd.", name=category.name_nl), "info")
     return respond(back=url_for("catalogue.categories"))
 
 
@@ -116,7 +116,7 @@ def category_move():
 def category_archive():
     """Archive the category: no new requests choose it; its requests keep it."""
     set_cost_category_active(db(), g.category, False)
-    flash(_("Kostensoort %(name)s is gearchiveerd.", name=g.category.name_nl), "info")
+    flash(_("Soort uitgave %(name)s is gearchiveerd.", name=g.category.name_nl), "info")
     return respond(back=url_for("catalogue.categories"))
 
 
@@ -124,7 +124,7 @@ def category_archive():
 def category_restore():
     """Bring an archived category back."""
     set_cost_category_active(db(), g.category, True)
-    flash(_("Kostensoort %(name)s is weer in gebruik.", name=g.category.name_nl), "info")
+    flash(_("Soort uitgave %(name)s is weer in gebruik.", name=g.category.name_nl), "info")
     return respond(back=url_for("catalogue.categories"))
 
 

@@ -57,7 +57,7 @@ COLUMN_LABELS = {
     "rejected": _l("Afgewezen"), "expired": _l("Verlopen"), "median_decision_hours": _l("Mediaan uren tot besluit"),
     "within_24h_share": _l("Deel besloten binnen 24 uur"), "median_card_hours": _l("Mediaan uren tot kaart"),
 }
-DIMENSION_LABELS = {"district": _l("Stadsdeel"), "category": _l("Kostensoort"), "team": _l("Team"),
+DIMENSION_LABELS = {"district": _l("Stadsdeel"), "category": _l("Soort uitgave"), "team": _l("Team"),
                     "period": _l("Periode")}
 PERIOD_LABELS = {"month": _l("Maand"), "quarter": _l("Kwartaal")}
 #: the avoided-cost columns after kind and name; the kinds as in models.reports.COLUMNS

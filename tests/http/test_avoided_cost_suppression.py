@@ -134,7 +134,7 @@ def test_the_report_shows_and_downloads_the_same_suppressed_totals(client, town,
     truth = town["truth"]
     page = client.get(f"/beheer/rapportage?jaar={YEAR}").text
     assert "Voorkomen kosten per stadsdeel" in page and "Hoe rekenen we dit?" in page
-    assert '<th scope="col" class="table__number">Geen kostensoort</th>' in page  # the cross table: no category
+    assert '<th scope="col" class="table__number">Geen soort uitgave</th>' in page  # the cross table: no category
     on_page = _page_rows(page[page.index('id="avoided-title"'):])
     response = client.get(f"/beheer/rapportage/rapportage.csv?jaar={YEAR}&tabel=rendement")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))

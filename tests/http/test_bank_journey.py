@@ -139,7 +139,7 @@ def test_grant_batch_statements_flags_resolved_and_balances_agree(client, sessio
     login_as(coordinator)  # days later
     queue = client.get("/beheer/bank/controle").text
     assert f'data-flag="{flags["purpose"].id}"' in queue and f'data-flag="{flags["cash"].id}"' in queue
-    assert "De winkel past niet bij de kostensoort" in queue and "Geld opgenomen bij een geldautomaat" in queue
+    assert "De winkel past niet bij de soort uitgave" in queue and "Geld opgenomen bij een geldautomaat" in queue
 
     # the coordinator accepts the pharmacy and asks the worker about the cash
     assert client.post(f"/beheer/bank/controle/{flags['purpose'].id}", data={

@@ -251,4 +251,4 @@ def test_the_coordinators_pages_link_to_the_catalogue(client, town, login_as):
     page = client.get(f"/beheer/kostensoorten/{town['categories']['groceries'].id}").text
     assert "groceries" in page and 'value="Boodschappen en leefgeld"' in page
     voedselbank_page = client.get("/beheer/voorzieningen").text
-    assert "<td>elke kostensoort</td>" not in voedselbank_page  # every default provision names its categories
+    assert "<td>elke soort uitgave</td>" not in voedselbank_page  # every default provision names its categories

@@ -44,7 +44,7 @@ def test_the_csv_has_one_row_per_posting_that_balances_and_no_formula(client, lo
     assert response.headers["Content-Disposition"].startswith('attachment; filename="journaal-gemeente-team-oost-')
     assert response.headers["Cache-Control"] == "no-store"
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0] == ["Boeking", "Datum", "Team", "Stadsdeel", "Kostensoort", "Aanvraag", "Rekening", "Debet",
+    assert rows[0] == ["Boeking", "Datum", "Team", "Stadsdeel", "Soort uitgave", "Aanvraag", "Rekening", "Debet",
                        "Credit", "Omschrijving"]
     body = rows[1:]
     assert len(body) == 6  # the budget, the grant and the hostile entry: two postings each

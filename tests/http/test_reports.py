@@ -124,11 +124,11 @@ def test_the_cross_table_is_on_the_page_and_in_both_downloads(client, world, sma
                                                               login_as):
     login_as(coordinator)
     html = client.get(f"/beheer/rapportage?jaar={YEAR}").get_data(as_text=True)
-    assert "Aanvragen per stadsdeel en kostensoort" in html and 'id="cross-caption"' in html
+    assert "Aanvragen per stadsdeel en soort uitgave" in html and 'id="cross-caption"' in html
     assert '<th scope="row">Stadsdeel Klein</th>' in html
     rows = _csv_rows(client.get(f"/beheer/rapportage/rapportage.csv?jaar={YEAR}&tabel=kruistabel"))
     header, body = rows[0], rows[1:]
-    assert header[0] == "Stadsdeel / Kostensoort" and header[-1] == "Totaal" and body[-1][0] == "Totaal"
+    assert header[0] == "Stadsdeel / Soort uitgave" and header[-1] == "Totaal" and body[-1][0] == "Totaal"
     # every shown count is the direct count; the small district's cells (1 each) are "< 5"
     from models.teams import CostCategory, District
     from web.database import db
@@ -180,14 +180,14 @@ def test_the_team_leader_sees_the_report_of_their_own_team_only(client, world, m
     html = page.get_data(as_text=True)
     assert "Rapportage van Team Oost" in html and f'src="/teams/{oost.id}/rapportage/grafiek.svg' in html
     assert "Team West" not in html and "Team Oost 2" not in html and 'name="team"' not in html
-    assert "Aanvragen per periode en kostensoort" in html and "Voorkomen kosten (verwacht)" in html
+    assert "Aanvragen per periode en soort uitgave" in html and "Voorkomen kosten (verwacht)" in html
     own = sum(1 for r in world["requests"] if r.team_id == oost.id)
     # another team in the URL is ignored: always this team's figures
     for query in (f"?jaar={YEAR}", f"?jaar={YEAR}&team={west.id}", f"?jaar={YEAR}&stadsdeel={west.district_id}"):
         rows = _csv_rows(client.get(f"/teams/{oost.id}/rapportage/rapportage.csv" + query))
         assert rows[-1][:2] == ["Totaal", str(own)], query
     cross = _csv_rows(client.get(f"/teams/{oost.id}/rapportage/rapportage.csv?jaar={YEAR}&tabel=kruistabel"))
-    assert cross[0][0] == "Periode / Kostensoort" and cross[-1][-1] == str(own)
+    assert cross[0][0] == "Periode / Soort uitgave" and cross[-1][-1] == str(own)
     chart = client.get(f"/teams/{oost.id}/rapportage/grafiek.svg?jaar={YEAR}&team={west.id}")
     assert chart.mimetype == "image/svg+xml" and b"Team West" not in chart.data
     workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/teams/{oost.id}/rapportage/rapportage.xlsx").data))

@@ -113,5 +113,5 @@ def test_a_request_without_a_cost_category_is_named_so_as_on_the_page(client, se
                              amount_cents=1_000, budget_year_id=world["requests"][0].budget_year_id, posted_at=posted))
     session.commit()
     login_as(coordinator)
-    assert "Geen kostensoort" in client.get(f"/beheer/rapportage?jaar={YEAR}").get_data(as_text=True)
-    assert "Geen kostensoort" in text_of(client.get(f"/beheer/rapportage/jaarverslag.pdf?jaar={YEAR}").data)
+    assert "Geen soort uitgave" in client.get(f"/beheer/rapportage?jaar={YEAR}").get_data(as_text=True)
+    assert "Geen soort uitgave" in text_of(client.get(f"/beheer/rapportage/jaarverslag.pdf?jaar={YEAR}").data)
