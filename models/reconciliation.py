@@ -51,8 +51,9 @@ is never flagged again;
   carries `batch_line_id`, no bank line.
 - A flag resolves itself when what it missed shows up: a not_seen flag when a line matches its batch line, an
   unmatched flag when a later `rematch_unmatched` matches its line. It is kept (an audit of what was seen),
-  resolved as "linked" with no member (`resolved_by_id` None) and a note saying the statement showed it,
-  and `detail["seen_in_line"]` naming the line; audited ("bank_flag_resolved", automatic).
+  resolved as "linked" with no member (`resolved_by_id` None) and no note, `detail["seen_in_line"]` naming
+  the line and `detail["seen_on"]` its booking day (the queue says the statement showed it on that day);
+  audited ("bank_flag_resolved", automatic).
 
 A coordinator resolves a flag in models.bank_review (accepted, asked_worker, linked by hand), audited as
 "bank_flag_resolved" like the automatic resolutions here.
@@ -597,8 +598,8 @@ def _resolve_automatically(session: Session, line, flags_query) -> None:
     """Resolve open flags that this line's match answers (a transfer not seen, the line itself unmatched)."""
     for flag in session.exec(flags_query.where(BankFlag.resolved_at.is_(None))):
         flag.resolved_at, flag.resolution = utcnow(), "linked"
-        flag.resolution_note = f"Automatisch: het bankafschrift toont dit op {line.booking_date:%d-%m-%Y}."
-        flag.detail = {**flag.detail, "seen_in_line": line.id}
+        # no note typed in Dutch: the queue says it in the reader's language, with the day in its format
+        flag.detail = {**flag.detail, "seen_in_line": line.id, "seen_on": line.booking_date.isoformat()}
         session.add(flag)
         record(session, team_id=flag.team_id, request_id=line.request_id, action="bank_flag_resolved",
                actor_id=None, flag_id=flag.id, reason=flag.reason, resolution="linked", automatic=True)

@@ -15,7 +15,7 @@ Invariants:
 """
 from dataclasses import dataclass, field, fields
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString, format_date, lazy_gettext as _l
 from sqlalchemy import case
 from sqlmodel import Session, func, select
 
@@ -148,7 +148,7 @@ def close_year(session: Session, municipality_id: int, budget_year: BudgetYear, 
         raise RuleViolation(_l("Dit budgetjaar is al afgesloten."))
     if not year_has_ended(budget_year):
         raise RuleViolation(_l("Een budgetjaar kan pas na afloop worden afgesloten (na %(day)s).",
-                               day=budget_year.ends_on.strftime("%d-%m-%Y")))
+                               day=LazyString(format_date, budget_year.ends_on, "medium")))
     if close_blockers(session, municipality_id, budget_year):
         raise RuleViolation(_l("Er staat nog iets open. Handel eerst de lijst hieronder af."))
     accounts: dict[int, list[Account]] = {}

@@ -12,7 +12,7 @@ from functools import lru_cache
 from babel import Locale
 
 from flask import request
-from flask_babel import format_datetime, format_timedelta, get_locale, get_translations
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -38,6 +38,7 @@ def init_app(app):
     app.jinja_env.filters["cents"] = format_cents
     app.jinja_env.filters["amount_input"] = amount_input  # a form field's value: "75,50" / "75.50"
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["age"] = lambda moment: format_timedelta(utcnow() - moment, threshold=1) if moment else ""
     app.jinja_env.filters["age_since"] = lambda later, earlier: format_timedelta(later - earlier, threshold=1)
     app.jinja_env.filters["event_label"] = lambda action: EVENT_LABELS.get(action, action)
@@ -104,6 +105,11 @@ def html_lang() -> str:
     """This request's locale as a BCP 47 tag for `<html lang>`: nl, en-GB."""
     locale = get_locale()
     return str(locale).replace("_", "-") if locale is not None else "nl"
+
+
+def format_day(value) -> str:
+    """A date in the current language (31 dec. 2026, 31 Dec 2026): the one way a page writes a day."""
+    return format_date(value, "medium") if value else ""
 
 
 def amount_input(amount_cents: int | None) -> str:

@@ -11,7 +11,6 @@ the outbox gets JSON, a plain form a 303 back to the request page, and a refusal
 with the message beside its field (web/respond.py).
 """
 from flask import Blueprint, g, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -31,12 +30,6 @@ bp = Blueprint("loans", __name__, url_prefix="/teams/<int:team_id>/aanvragen/<in
 def load_request(_endpoint, values):
     """The team and membership, and a posted request of that team; POSTs hold the write lock."""
     load_posted_request(values)
-
-
-@bp.app_template_filter("day")
-def day(value) -> str:
-    """A date in the current language (31 dec. 2026, Dec 31, 2026)."""
-    return format_date(value, "medium") if value else ""
 
 
 def _panel(status: int = 200, notice=None, **errors):

@@ -18,7 +18,7 @@ belongs to, or on top when that form is gone (a flag resolved meanwhile) (web/re
 from datetime import date
 
 from flask import Blueprint, flash, g, render_template, request, url_for
-from flask_babel import format_date, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from models.bank_review import NOTE_MAX, link_choices, parse_link, resolve_flag, resolved_flags
 from models.bounds import parse_id
@@ -30,7 +30,7 @@ from models.reconciliation import (
     remove_merchant_rule)
 from web.access import load_of_municipality, signed_in_coordinator
 from web.database import db
-from web.i18n import category_name, format_cents
+from web.i18n import category_name, format_cents, format_day
 from web.respond import refusal_shows, respond
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/beheer/bank")
@@ -116,9 +116,18 @@ def flag_details(detail: dict, categories: dict) -> list[tuple[str, str]]:
     return rows
 
 
+@bp.app_template_filter("resolution_note")
+def resolution_note(flag: BankFlag) -> str:
+    """What a resolved flag's note says: the coordinator's words, or for a flag that resolved itself
+    (models.reconciliation) that the statement showed it, in the reader's language."""
+    if flag.resolved_by_id is None and flag.detail.get("seen_on"):
+        return _("Automatisch: het bankafschrift toont dit op %(day)s.", day=_day(flag.detail["seen_on"]))
+    return flag.resolution_note
+
+
 def _day(iso: str) -> str:
     try:
-        return format_date(date.fromisoformat(iso), "medium")
+        return format_day(date.fromisoformat(iso))
     except ValueError:
         return iso
 

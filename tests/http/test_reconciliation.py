@@ -321,3 +321,17 @@ def test_the_coordinator_registers_a_cards_own_account(client, session, world, l
     assert f'id="account_{world["card"].id}-error"' in refused.text and "teamrekening" in refused.text
     session.expire_all()
     assert session.get(Card, world["card"].id).account_iban == "NL44RABO0123456789"
+
+
+def test_a_flag_that_resolved_itself_says_so_in_the_readers_language(client, session, world, login_as):
+    from models.reconciliation import _resolve_automatically
+    flag = world["flags"]["unmatched"]
+    seen = bank_line(session, session.get(BankStatement, world["lines"]["unknown"].statement_id), "d", -1_500,
+                     "Winkel Zonder Naam", booking_date=date(2026, 11, 30))
+    _resolve_automatically(session, seen, select(BankFlag).where(BankFlag.id == flag.id))
+    session.commit()
+    login_as(world["coordinator"])
+    assert "Automatisch: het bankafschrift toont dit op 30 nov 2026." in client.get(QUEUE).text
+    client.set_cookie("lang", "en")
+    html = client.get(QUEUE).text
+    assert "Automatically: the bank statement shows this on 30 Nov 2026." in html and "30-11-2026" not in html

@@ -314,3 +314,17 @@ def test_the_statement_of_a_small_year_computed_by_hand(client, session, world, 
     assert {name: figures[name] for name in heading[13:]} == {
         "toegekend (volledig)": "2", "lager bedrag": "1", "lening": "1", "andere voorziening": "1",
         "afgewezen": "1", "verlopen": "1", "ingetrokken": "1", "toekenning geannuleerd": "2"}
+
+
+def test_the_checklist_and_a_refused_close_write_days_in_the_readers_language(client, session, world, login_as):
+    from models.grants import cancel_grant
+    cancel_grant(session, world["request"], world["worker"], "Niet meer nodig.")
+    session.commit()
+    login_as(world["coordinator"])
+    client.set_cookie("lang", "en")
+    year = world["year"].year
+    page = client.get(f"/beheer/jaarafsluiting/{world['year'].id}").text
+    assert f"runs from 1 Jan {year} up to and including 31 Dec {year}" in page
+    assert f"Closing is possible after 31 Dec {year}." in page and f"31-12-{year}" not in page
+    refused = client.post(f"/beheer/jaarafsluiting/{world['year'].id}/afsluiten")
+    assert refused.status_code == 422 and f"after it has ended (after 31 Dec {year})" in refused.text
