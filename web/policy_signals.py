@@ -26,7 +26,7 @@ from models.clock import today
 from models.policy_signals import (
     RISE_DISTRICTS, RISE_MIN, SIGNAL_KINDS, SignalKey, add_solved_if_note, default_quarter,
     notes_by_category, quarter_start, repeated_provisions, requests_behind, rising_needs, rising_tip_tags)
-from models.reports import SUPPRESSED, THRESHOLD
+from models.reports import SUPPRESSED, THRESHOLD, report_year
 from web.access import load_posted_request, signed_in_coordinator
 from web.database import db
 from web.errors import render_error
@@ -57,8 +57,7 @@ def month_year(day) -> str:
 def _choice() -> dict:
     """The year and quarter asked for, unknown values falling back to the defaults."""
     years = [budget_year.year for budget_year in years_of(db(), g.municipality_id)]
-    wanted, this_year = parse_id(request.args.get("jaar", "")), today().year
-    year = wanted if wanted in years else (this_year if this_year in years else (years[0] if years else this_year))
+    year = report_year(years, parse_id(request.args.get("jaar", "")), today().year)
     quarter = parse_id(request.args.get("kwartaal", ""))
     quarter = quarter if quarter in (1, 2, 3, 4) else default_quarter(year, today())
     running = quarter_start(year, quarter + 1).date() > today()
