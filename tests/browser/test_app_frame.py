@@ -4,8 +4,9 @@
 - A mouse drag votes (pointer events), the undo bar counts down, the "waits for your vote" line follows
   at once, and "sent" shows before the bar fades.
 - On every main page: no horizontal overflow, a header on one line, every standalone text link a
-  44 × 44 px target, axe clean; a screenshot of each is kept in test-results/screenshots/ (gitignored).
-- The bottom navigation of the installed app names the four places, and fits.
+  44 × 44 px target, axe clean; a screenshot of each is kept in build/screenshots/ (gitignored).
+- The installed app (Chromium's `--app` window: display-mode standalone) has a bottom navigation with the
+  four places, within thumb reach and the phone's width, marking where you are.
 - The settings page passes axe at the phone's and the desk's width.
 """
 import os
@@ -26,8 +27,8 @@ from tests.browser.test_accessibility import LANGUAGES, assert_accessible, asser
 from tests.browser.test_pwa import kept_online
 from tests.card_world import SEPA_CONFIG, card_on, granted_request, municipality_id, with_categories
 
-#: pytest-playwright empties test-results/ when a session starts: SCREENSHOT_DIR keeps them elsewhere
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "test-results" / "screenshots")
+#: kept after the run (build/ is gitignored); not under test-results/, which pytest-playwright empties
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parents[2] / "build" / "screenshots")
 PHONES = {"pixel7": None, "phone360": {"width": 360, "height": 740}}
 LIVE = 3_000  # ms: a change reaches an open inbox within the live region's poll
 UNDO = 5_000  # ms: a swiped vote leaves the phone when its undo window has passed
@@ -184,22 +185,9 @@ def test_main_pages_fit_the_phone_with_one_line_header_and_large_link_targets(
         page.goto(path)
         _check_frame(page, lang, what, shots)
 
-    # The installed app's bottom navigation: its four places, within the phone's width.
+    # In a browser tab the header does the work; the installed app's bottom navigation: test_the_installed_app…
     page.goto(f"/teams/{team.id}")
-    nav = page.locator("[data-bottom-nav]")
-    expect(nav).to_be_hidden()  # in a browser tab the header does the work
-    hrefs = nav.locator("a").evaluate_all("links => links.map((a) => new URL(a.href).pathname)")
-    assert hrefs == [f"/teams/{team.id}", f"/teams/{team.id}/aanvragen/nieuw", "/uitbak", "/instellingen"]
-    # No browser here emulates display-mode: the stylesheet's own standalone rules are applied unconditionally.
-    page.evaluate("""() => { const sheet = document.styleSheets[0];
-      const inner = [...sheet.cssRules].filter((rule) => rule.media && rule.conditionText.includes('display-mode: standalone'))
-        .flatMap((rule) => [...rule.cssRules].map((one) => one.cssText));
-      inner.forEach((text) => sheet.insertRule(text, sheet.cssRules.length)); }""")
-    expect(nav).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
-    for box in nav.locator("a").evaluate_all("links => links.map((a) => a.getBoundingClientRect().toJSON())"):
-        assert box["width"] >= 44 and box["height"] >= 44 and box["right"] <= page.viewport_size["width"]
-    _check_frame(page, lang, "inbox as the installed app", shots)
+    expect(page.locator("[data-bottom-nav]")).to_be_hidden()
 
     # The coordinator's batch: its amounts fit (or the rows stack), the bank's "executed" stands apart.
     helper = make_member(team, "worker", name="Vera")
@@ -224,6 +212,84 @@ def test_main_pages_fit_the_phone_with_one_line_header_and_large_link_targets(
     expect(visitor.locator("input:visible")).to_have_count(0)  # one button, no empty text box
     expect(visitor.get_by_role("button", name={"nl": "Inloggen met je passkey", "en": "Sign in with your passkey"}[lang])).to_be_visible()
     _check_frame(visitor, lang, "sign in", shots)
+
+
+@pytest.fixture
+def installed_app(playwright, browser_type_launch_args, pixel_7, live_server, session, tmp_path):
+    """A phone whose window is the installed app: Chromium's `--app` window, where `(display-mode:
+    standalone)` matches as on a home-screen app (Playwright itself cannot emulate display-mode).
+    Signed in as `member` by a server-side session cookie, as signed_in_phone does."""
+    from models.sign_in import start_login_session
+
+    app, origin = live_server
+    contexts = []
+
+    def open_as(member, lang, **options):
+        # the Pixel 7's size, pixel ratio, touch and user agent; not is_mobile, whose emulation makes
+        # Chromium answer display-mode "browser" again
+        device = {key: value for key, value in pixel_7.items() if key not in ("default_browser_type", "is_mobile")}
+        launch = {**browser_type_launch_args,
+                  "args": [*browser_type_launch_args["args"], f"--app={origin}/offline"]}
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / f"profile-{len(contexts)}"), **launch, **{**device, "base_url": origin, **options})
+        contexts.append(context)
+        login = start_login_session(session, member.id)
+        session.commit()
+        cookie = app.session_interface.get_signing_serializer(app).dumps(
+            {"_user_id": str(member.id), "_fresh": True, "login_key": login.key})
+        context.add_cookies([{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": origin},
+                             {"name": "lang", "value": lang, "url": origin}])
+        return context.pages[0]
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("phone_name", PHONES)
+def test_the_installed_app_has_a_bottom_navigation_within_thumb_reach(lang, phone_name, installed_app, server_url,
+                                                                      session, make_team, make_member):
+    team = make_team("Team Oost", annual_budget_cents=50_000)
+    worker = make_member(team, "worker", name="Wim")
+    _open_request(session, team, make_member(team, "worker", name="Anna"))
+    viewport = PHONES[phone_name]
+    page = installed_app(worker, lang, **({"viewport": viewport} if viewport else {}))
+    page.goto(f"/teams/{team.id}")
+    assert page.evaluate("matchMedia('(display-mode: standalone)').matches"), "not the installed app's window"
+
+    nav = page.locator("[data-bottom-nav]")
+    expect(nav).to_be_visible()
+    names = {"nl": ["Team", "Nieuwe aanvraag", "Nog te versturen", "Instellingen"],
+             "en": ["Team", "New request", "Outbox", "Settings"]}[lang]
+    links = nav.locator("a")
+    assert [re.sub(r"\s+", " ", text).strip() for text in links.all_inner_texts()] == names
+    hrefs = links.evaluate_all("links => links.map((a) => new URL(a.href).pathname)")
+    assert hrefs == [f"/teams/{team.id}", f"/teams/{team.id}/aanvragen/nieuw", "/uitbak", "/instellingen"]
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for box in links.evaluate_all("links => links.map((a) => a.getBoundingClientRect().toJSON())"):
+        # within thumb reach: the bottom fifth of the screen, each a 44 × 44 target inside the width
+        assert box["width"] >= 44 and box["height"] >= 44 and box["right"] <= width and box["top"] >= height * 0.8
+    # every word of a label stands on one line ("Instellinge / n" once did at 412 px)
+    broken = links.evaluate_all("""links => links.flatMap((a) => {
+      const words = [], walker = document.createTreeWalker(a, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode())
+        for (const match of node.data.matchAll(/\\S+/g)) {
+          const range = document.createRange(); range.setStart(node, match.index);
+          range.setEnd(node, match.index + match[0].length);
+          if (new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size > 1) words.push(match[0]);
+        }
+      return words; })""")
+    assert broken == [], f"words broken across lines in the bottom navigation: {broken}"
+    # the page's last content is not hidden behind the bar
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    last = page.locator("main > *:visible").last.bounding_box()
+    assert last["y"] + last["height"] <= nav.bounding_box()["y"] + 1
+    _check_frame(page, lang, "inbox as the installed app", f"{phone_name}-{lang}")
+    links.nth(3).click()
+    expect(page).to_have_url(re.compile(r"/instellingen$"))
+    expect(nav.locator("a[aria-current=page]")).to_have_count(1)
 
 
 @pytest.fixture
