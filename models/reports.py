@@ -121,6 +121,14 @@ def budget_year_of(session: Session, municipality_id: int, year: int) -> BudgetY
                                                  BudgetYear.year == year)).first()
 
 
+def _budget_year(session: Session, municipality_id: int, year: int | BudgetYear) -> BudgetYear | None:
+    """`year` itself when the caller already read the budget year (the report page reads it once for its
+    several tables), else the municipality's budget year of that number."""
+    if isinstance(year, BudgetYear):
+        return year if year.municipality_id == municipality_id else None
+    return budget_year_of(session, municipality_id, year)
+
+
 def report_year(years: list[int], wanted: int | None, this_year: int) -> int:
     """The year a report shows: `wanted` if it is one of the municipality's budget `years`, else this year
     if it is, else the newest of them (this year when there are none)."""
@@ -277,10 +285,10 @@ class _Scope:
         return lambda key: key
 
 
-def _scope(session: Session, municipality_id: int, year: int, *, district_id: int | None = None,
+def _scope(session: Session, municipality_id: int, year: int | BudgetYear, *, district_id: int | None = None,
            category_id: int | None = None, team_id: int | None = None) -> _Scope | None:
     """The scope of a report, or None when the municipality has no such budget year."""
-    budget_year = budget_year_of(session, municipality_id, year)
+    budget_year = _budget_year(session, municipality_id, year)
     if budget_year is None:
         return None
     teams = session.exec(select(Team.id, Team.district_id).join(District)
@@ -468,8 +476,8 @@ def labels_of(session: Session, municipality_id: int, dimension: str, keys, lang
     return {key: key for key in keys}
 
 
-def report(session: Session, municipality_id: int, year: int, dimension: str = "district", period: str = "month",
-           *, language: str = "nl", **filters) -> Report:
+def report(session: Session, municipality_id: int, year: int | BudgetYear, dimension: str = "district",
+           period: str = "month", *, language: str = "nl", **filters) -> Report:
     """The figures per group of `dimension`, with their total, suppressed."""
     scope = _scope(session, municipality_id, year, **filters)
     groups, durations = {}, {}
@@ -494,7 +502,7 @@ def report(session: Session, municipality_id: int, year: int, dimension: str = "
     return result
 
 
-def cross_table(session: Session, municipality_id: int, year: int, rows_by: str = "district",
+def cross_table(session: Session, municipality_id: int, year: int | BudgetYear, rows_by: str = "district",
                 columns_by: str = "category", period: str = "month", *, language: str = "nl", **filters):
     """Request counts in a two-way table with totals: (row labels, column labels, counts, hidden keys).
     counts holds every cell, row total (row, TOTAL), column total (TOTAL, column) and (TOTAL, TOTAL).
@@ -557,11 +565,12 @@ class TeamUnderspend:
         return self.budget_cents - self.granted_cents
 
 
-def underspend(session: Session, municipality_id: int, year: int, team_id: int | None = None) -> list[TeamUnderspend]:
+def underspend(session: Session, municipality_id: int, year: int | BudgetYear,
+               team_id: int | None = None) -> list[TeamUnderspend]:
     """Per team: its annual budget for the year, what it granted in it (a grant carried to the year counts
     there), and the difference. Grouped queries, each on an index: the grants of the year not carried away
     (ix_spendrequest_year_figures) and those carried to it (ix_spendrequest_carried_to_year)."""
-    budget_year = budget_year_of(session, municipality_id, year)
+    budget_year = _budget_year(session, municipality_id, year)
     if budget_year is None:
         return []
     query = (select(Team.id, Team.name, TeamBudget.annual_budget_cents).join(District)

@@ -39,7 +39,7 @@ from models.exports import euros, safe_text
 from models.members import active_membership
 from models.municipalities import districts_of
 from models.reports import (
-    COLUMNS, DIMENSIONS, HIDDEN, PERIODS, SUPPRESSED, TOTAL, avoided_shown, budget_year_of, cross_table,
+    COLUMNS, DIMENSIONS, HIDDEN, PERIODS, SUPPRESSED, TOTAL, avoided_shown, cross_table,
     cross_table_shown, may_see_team_figures, report, report_table, report_year, underspend)
 from models.reports import participation as team_participation
 from models.teams import Team, municipality_of_team, teams_of_municipality
@@ -109,8 +109,10 @@ def _filters(scope: Scope) -> dict:
     """The GET form's choices, unknown values falling back to the defaults. A team's report is always of
     that team: it offers no district or team to choose, and ignores any in the URL."""
     args = request.args
-    years = [budget_year.year for budget_year in years_of(db(), scope.municipality_id)]
+    budget_years = years_of(db(), scope.municipality_id)
+    years = [budget_year.year for budget_year in budget_years]
     year = report_year(years, parse_id(args.get("jaar", "")), today().year)  # the Dutch date's year, as posts use
+    chosen_year = next((budget_year for budget_year in budget_years if budget_year.year == year), None)
     dimensions = DIMENSIONS if scope.team is None else ("category", "period")
     dimension = args.get("indeling") if args.get("indeling") in dimensions else dimensions[0]
     period = args.get("periode") if args.get("periode") in PERIODS else "month"
@@ -121,8 +123,8 @@ def _filters(scope: Scope) -> dict:
     def chosen(name, rows):
         value = parse_id(args.get(name, ""))
         return value if value in {row.id for row in rows} else None
-    return {"years": years, "year": year, "dimensions": dimensions, "dimension": dimension, "period": period,
-            "districts": districts, "categories": categories, "teams": teams,
+    return {"years": years, "year": year, "budget_year": chosen_year, "dimensions": dimensions,
+            "dimension": dimension, "period": period, "districts": districts, "categories": categories, "teams": teams,
             "district_id": chosen("stadsdeel", districts), "category_id": chosen("kostensoort", categories),
             "team_id": scope.team.id if scope.team else chosen("team", teams)}
 
@@ -131,8 +133,14 @@ def _narrowed(choice) -> dict:
     return {"district_id": choice["district_id"], "category_id": choice["category_id"], "team_id": choice["team_id"]}
 
 
+def _year(choice):
+    """The budget year as _filters read it, once for every table of the page (its number when the
+    municipality has no such year: the tables are empty)."""
+    return choice["budget_year"] or choice["year"]
+
+
 def _report(scope, choice):
-    return report(db(), scope.municipality_id, choice["year"], choice["dimension"], choice["period"],
+    return report(db(), scope.municipality_id, _year(choice), choice["dimension"], choice["period"],
                   language=language(), **_narrowed(choice))
 
 
@@ -140,13 +148,13 @@ def _cross(scope, choice):
     """(rows dimension, column labels, lines): districts × cost categories, or a team's periods × categories."""
     rows_by = "district" if scope.team is None else "period"
     row_labels, column_labels, counts, hidden = cross_table(
-        db(), scope.municipality_id, choice["year"], rows_by, "category", choice["period"], language=language(),
+        db(), scope.municipality_id, _year(choice), rows_by, "category", choice["period"], language=language(),
         **_narrowed(choice))
     return (rows_by, *cross_table_shown(row_labels, column_labels, counts, hidden))
 
 
 def _avoided(scope, choice) -> AvoidedTotals:
-    budget_year = budget_year_of(db(), scope.municipality_id, choice["year"])
+    budget_year = choice["budget_year"]
     return avoided_cost_totals(db(), scope.municipality_id, budget_year.id if budget_year else None,
                                **_narrowed(choice))
 
@@ -168,7 +176,7 @@ def _render(scope: Scope):
         dimension_labels=DIMENSION_LABELS, period_labels=PERIOD_LABELS, suppressed=SUPPRESSED, hidden=HIDDEN,
         total=TOTAL, urls=urls, cross_rows_by=rows_by, cross_columns=cross_columns, cross_lines=cross_lines,
         avoided=_avoided(scope, choice),
-        underspend=underspend(db(), scope.municipality_id, choice["year"], choice["team_id"]))
+        underspend=underspend(db(), scope.municipality_id, _year(choice), choice["team_id"]))
 
 
 def chart_svg(table: list, title: str) -> str:

@@ -232,3 +232,22 @@ def test_a_name_like_a_formula_is_text_in_both_downloads(client, session, world,
     cells = [row[0] for row in openpyxl.load_workbook(io.BytesIO(
         client.get("/beheer/rapportage/rapportage.xlsx" + query).data)).worksheets[0].iter_rows(min_row=2)]
     assert [(cell.value, cell.data_type) for cell in cells if "1+1" in str(cell.value)] == [("=1+1", "s")]
+
+
+def test_the_report_page_reads_the_budget_year_once(app, client, world, coordinator, login_as):  # noqa: F811
+    """Its tables (figures, cross table, underspend, avoided costs) share the year the filters read."""
+    from sqlalchemy import event
+    seen = []
+
+    def remember(_connection, _cursor, statement, *_args):
+        if "FROM budgetyear" in statement:
+            seen.append(statement)
+    login_as(coordinator)
+    engine = app.extensions["engine"]
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        page = client.get(f"/beheer/rapportage?jaar={YEAR}")
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert page.status_code == 200 and "Team Oost" in page.text
+    assert len(seen) == 1, seen
