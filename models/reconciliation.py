@@ -336,7 +336,7 @@ def _category_of(session: Session, category, municipality_id: int):
     if found is None or found.municipality_id != municipality_id:
         from models.rules import RuleViolation
 
-        raise RuleViolation(_l("Kies een kostensoort van deze gemeente."), field="category_id")
+        raise RuleViolation(_l("Kies een soort uitgave van deze gemeente."), field="category_id")
     return found
 
 

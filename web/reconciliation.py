@@ -40,7 +40,7 @@ RESOLVED_SHOWN = 50
 #: why a line was flagged, in plain words (models.reconciliation's reasons)
 REASON_LABELS = {
     "cash": _l("Geld opgenomen bij een geldautomaat"),
-    "purpose": _l("De winkel past niet bij de kostensoort"),
+    "purpose": _l("De winkel past niet bij de soort uitgave"),
     "overspent": _l("Meer uitgegeven dan toegekend"),
     "after_settled": _l("Uitgegeven nadat de kaart was afgerekend"),
     "unmatched": _l("De app herkent deze regel niet"),
@@ -57,7 +57,7 @@ DETAIL_LABELS = {
     "amount_cents": _l("Bedrag"),
     "mcc": _l("Soort winkel (MCC)"),
     "code": _l("Code van de bank"),
-    "category": _l("Kostensoort van de aanvraag"),
+    "category": _l("Soort uitgave van de aanvraag"),
     "by": _l("Beoordeeld op"),
     "loaded_cents": _l("Op de kaart gezet"),
     "spent_cents": _l("Uitgegeven volgens de bank"),

@@ -93,7 +93,7 @@ def test_the_queue_lists_each_open_flag_with_what_the_bank_showed(client, world,
     login_as(world["coordinator"])
     html = client.get(QUEUE).text
     assert "Controle van de bank" in html and "Nog te bekijken (3)" in html
-    assert "De winkel past niet bij de kostensoort" in html and "Geld opgenomen bij een geldautomaat" in html
+    assert "De winkel past niet bij de soort uitgave" in html and "Geld opgenomen bij een geldautomaat" in html
     assert "De app herkent deze regel niet" in html
     assert "Apotheek De Roos" in html and "€\xa0-38,20" in html and "3 dec 2026" in html
     assert "Wat de bank liet zien" in html and "Soort winkel (MCC)" in html and "5912" in html
@@ -258,7 +258,7 @@ def test_the_rules_page_shows_the_defaults_and_adds_and_removes_our_own(client, 
 
     login_as(world["coordinator"])
     html = client.get(RULES).text
-    assert "Winkels per kostensoort" in html and "Boodschappen en leefgeld" in html
+    assert "Winkels per soort uitgave" in html and "Boodschappen en leefgeld" in html
     assert "5411" in html and "albert heijn" in html and "apotheek" in html  # the defaults, read-only
     medical = _category(session, world["team"], "medical")
     response = client.post(RULES, data={"category_id": medical.id, "kind": "mcc", "value": "5912"})
