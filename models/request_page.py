@@ -88,7 +88,8 @@ class RequestPage:
     review: object = None  # the requester only: the outcome review of their granted request (models.outcome_reviews)
     history: list = field(default_factory=list)  # the household's earlier grants this year (models.household_history)
     as_expert: bool = False  # an expert asked about it reads the page (models.experts): no card, receipts, loan
-    experts: list = field(default_factory=list)  # members of the team: the experts to ask (models.experts)
+    may_ask_expert: bool = False  # a member of the team, on a posted request: the experts are offered
+    experts: list = field(default_factory=list)  # the experts to ask, read only when offered (models.experts)
     solved_if_notes: list = field(default_factory=list)  # a decided request: "would have been solved if …" notes
     may_note: bool = False  # whether this member may add such a note (models.policy_signals)
 
@@ -106,6 +107,25 @@ class RequestPage:
                 "receipts_first": step in RECEIPT_STEPS}
 
 
+class _ReadWhenShown:
+    """A list read the first time a template uses it: most answers drawn from the request page (the live
+    poll every few seconds, a vote's or a receipt's part) never show what it holds."""
+
+    def __init__(self, read):
+        self._read, self._rows = read, None
+
+    def _loaded(self) -> list:
+        if self._rows is None:
+            self._rows = self._read()
+        return self._rows
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
 def request_page(session: Session, team: Team, spend_request: SpendRequest, membership: Membership) -> RequestPage:
     """The request page of `spend_request` (of `team`) as `membership`'s member sees it."""
     member_id = membership.member_id
@@ -115,6 +135,7 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
     notes = notes_of_request(session, spend_request.id) if is_decided(spend_request) else []
     as_expert = isinstance(membership, ExpertSeat)  # not of the team: the page leaves the money's parts out
     granted = spend_request.status == RequestStatus.GRANTED and not as_expert
+    may_ask = not as_expert and spend_request.status != RequestStatus.DRAFT  # as models.experts.ask_expert
     cards = card_panel(session, spend_request, member_id, version) if granted else None
     return RequestPage(
         team=team, req=spend_request, category=category_of(session, spend_request), member_id=member_id,
@@ -134,5 +155,5 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
         scenarios=scenarios_of_request(session, spend_request.id),
         review=review_of(session, spend_request.id) if granted and spend_request.requester_id == member_id else None,
         solved_if_notes=notes, may_note=may_add_note(membership, spend_request),
-        history=history_of_request(session, team, spend_request), as_expert=as_expert,
-        experts=[] if as_expert else experts_for_request(session, spend_request, member_id))
+        history=history_of_request(session, team, spend_request), as_expert=as_expert, may_ask_expert=may_ask,
+        experts=_ReadWhenShown(lambda: experts_for_request(session, spend_request, member_id)) if may_ask else [])

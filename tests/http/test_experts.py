@@ -117,3 +117,36 @@ def test_the_asked_expert_reads_and_comments_but_never_votes(client, session, wo
 
     login_as(world["neighbour"])  # of the expert's team, not asked
     assert client.get(page).status_code == 404
+
+
+def test_the_experts_are_read_only_where_the_offer_shows(app, client, session, world, login_as):
+    """The page reads them; its live poll (every few seconds) and a draft's form do not, nor offer them."""
+    from sqlalchemy import event
+
+    from models.members import active_membership
+    from models.requests import DraftInput, save_draft
+    from tests.card_world import SECRET
+    read = []
+
+    def remember(_connection, _cursor, statement, *_args):
+        if "FROM experttopic" in statement:
+            read.append(statement)
+
+    def reads_experts(url):
+        read.clear()
+        event.listen(app.extensions["engine"], "before_cursor_execute", remember)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(app.extensions["engine"], "before_cursor_execute", remember)
+        assert response.status_code == 200
+        return bool(read), response.text
+    draft = save_draft(session, world["oost"], active_membership(session, world["worker"].id, world["oost"].id),
+                       DraftInput(amount="20", situation="Nog niet af."), household_secret=SECRET)
+    session.commit()
+    login_as(world["worker"])
+    page_read, page = reads_experts(_page(world))
+    assert page_read and 'id="experts"' in page and "Eva Expert" in page
+    assert reads_experts(f"{_page(world)}/live")[0] is False
+    form_read, form = reads_experts(f"/teams/{world['oost'].id}/aanvragen/{draft.id}")
+    assert form_read is False and 'id="experts"' not in form and "Nog niet af." in form
