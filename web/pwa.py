@@ -37,7 +37,7 @@ SHELL_FILES = ["css/app.css", "vendor/htmx-4.0.1.min.js", "js/outbox.js",
 #: sending it shares with the worker) defines window.teambudgetOutbox, outbox-page.js adds the page's part
 #: (queue, confirmSignOut), app.js defines window.teambudget (CSRF, postJSON, base64url, pausing the polls).
 PAGE_SCRIPTS = ["js/outbox.js", "js/outbox-page.js", "js/app.js", "js/votes.js", "js/passkeys.js", "js/updates.js",
-                "js/signout.js", "js/receipts.js", "js/push.js"]
+                "js/signout.js", "js/receipts.js", "js/next-step.js", "js/push.js"]
 WORKER_PLACEHOLDERS = ("/* VERSION */ \"dev\"", "/* PRECACHE_URLS */ []")
 THEME_COLOR = "#154273"       # --teambudget-color-primary
 BACKGROUND_COLOR = "#ffffff"  # --teambudget-color-background

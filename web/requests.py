@@ -188,13 +188,22 @@ def show():
 @bp.get("/<int:request_id>/live")
 def live():
     """The status, votes, stop and budget effect, re-rendered only when the team changed; when the status
-    differs from the one the page shows (`stand`), also the card, the receipts and the actions."""
+    differs from the one the page shows (`stand`), also the card, the receipts and the actions; else when
+    the next step differs from the one it shows (`stap`: someone else moved the card on), that step."""
     version = team_version(db(), g.team.id)
     if not_modified(version):
         return "", 304
     context = _with_provisions(request_page_context(g.spend_request))
     return with_etag(render_template("requests/_live_answer.html", **context,
-                                     status_changed=request.args.get("stand") != g.spend_request.status), version)
+                                     status_changed=request.args.get("stand") != g.spend_request.status,
+                                     step_changed=_step_changed(request.args.get("stap"), context["next_step"])),
+                     version)
+
+
+def _step_changed(shown: str | None, step: str | None) -> bool:
+    """Whether the next step differs from the one the page shows (`stap`, empty: none); a page that does not
+    say (one from before the step followed the poll) keeps its own until it reloads."""
+    return shown is not None and (shown or None) != step
 
 
 def _vote_provisions(can_vote: bool, category) -> list:

@@ -6,7 +6,8 @@
      retries with backoff (1, 2, 4 … 30 s).
    - A kept copy shown offline (static/sw.js) stops polling and reloads once when the network is back.
    The rest has a file of its own: outbox.js and outbox-page.js (the outbox), votes.js (swipe votes),
-   passkeys.js (ceremonies), updates.js (the service worker), signout.js, receipts.js, push.js. */
+   passkeys.js (ceremonies), updates.js (the service worker), signout.js, receipts.js, next-step.js (the
+   request page's next step following the live poll), push.js. */
 (function () {
   "use strict";
 

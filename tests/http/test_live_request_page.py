@@ -19,7 +19,7 @@ def test_live_answer_resends_card_receipts_and_actions_only_when_the_status_chan
 
     page = client.get(f"/teams/{team.id}/aanvragen/{spend_request.id}").text
     assert 'id="request-outcome"' in page and "hx-swap-oob" not in page
-    assert re.search(r'hx-get="[^"]*/live\?stand=granted"', page)
+    assert re.search(r'hx-get="[^"]*/live\?stand=granted&amp;stap=[a-z_]*"', page)
 
     changed = _live(client, spend_request, "open")
     assert changed.status_code == 200
