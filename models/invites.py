@@ -6,6 +6,8 @@ Invariants:
 - Only a coordinator makes invites, and only for teams of their own municipality; an administrator makes
   them for any municipality, and is the only one who invites another administrator (the first one is
   invited on the command line: `flask --app web invite-administrator`, `created_by_id` None).
+- The administrators' list of open invites (`open_foundation_invites`) says whom an invite is for and when it
+  ends, never its link: the token is gone once the link was shown.
 - A join invite creates a member (with a team role, as coordinator, or as administrator: installation-wide,
   with no municipality); a recovery invite belongs to an
   existing member and, when redeemed, revokes their old passkeys and ends their sessions while keeping
@@ -18,14 +20,14 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, or_, select
 
 from models.clock import utcnow
 from models.members import Member, Role, add_membership, check_team_role, create_member
 from models.passkeys import revoke_all_passkeys
 from models.rules import RuleViolation
 from models.sign_in import end_all_login_sessions
-from models.teams import Team, municipality_of_team
+from models.teams import Municipality, Team, municipality_of_team
 
 INVITE_TTL = timedelta(hours=72)
 
@@ -192,3 +194,25 @@ def open_invites(session: Session, municipality_id: int, team_id: int | None = N
     if team_id is not None:
         statement = statement.where(Invite.team_id == team_id)
     return list(session.exec(statement.order_by(Invite.created_at.desc(), Invite.id.desc())))
+
+
+#: the roles an administrator invites from the municipalities' pages (web/foundation.py)
+FOUNDATION_ROLES = (Role.COORDINATOR, Role.ADMINISTRATOR)
+
+
+def is_foundation_invite(invite: Invite) -> bool:
+    """A join invite for a coordinator or an administrator, the kind listed for administrators."""
+    return invite.kind == InviteKind.JOIN and invite.role in FOUNDATION_ROLES
+
+
+def open_foundation_invites(session: Session) -> list[tuple[Invite, str | None, str | None]]:
+    """Open invites for coordinators and administrators that an administrator made (or the command line:
+    no maker), newest first, each with its municipality's name (None: an administrator's) and its maker's name."""
+    statement = (select(Invite, Municipality.name, Member.display_name)
+                 .outerjoin(Municipality, Municipality.id == Invite.municipality_id)
+                 .outerjoin(Member, Member.id == Invite.created_by_id)
+                 .where(Invite.kind == InviteKind.JOIN, Invite.role.in_(FOUNDATION_ROLES), Invite.used_at.is_(None),
+                        Invite.revoked_at.is_(None), Invite.expires_at > utcnow(),
+                        or_(Invite.created_by_id.is_(None), Member.is_administrator.is_(True)))
+                 .order_by(Invite.created_at.desc(), Invite.id.desc()))
+    return [(invite, municipality, maker) for invite, municipality, maker in session.exec(statement)]

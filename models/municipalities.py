@@ -38,7 +38,8 @@ IBAN_INPUT_MAX = 42
 
 
 EVENT_LABELS.update({"team_created": _l("team aangemaakt"), "team_changed": _l("team gewijzigd"),
-                     "team_archived": _l("team gearchiveerd")})
+                     "team_archived": _l("team gearchiveerd"),
+                     "team_restored": _l("team weer in gebruik genomen")})
 
 
 def clean_name(raw, *, field: str = "name") -> str:
@@ -176,6 +177,14 @@ def archive_district(session: Session, district: District) -> None:
     session.add(district)
 
 
+def restore_district(session: Session, district: District) -> None:
+    """Take an archived district into use again; its teams stay archived until each is restored."""
+    if district.archived_at is None:
+        raise RuleViolation(_l("Dit stadsdeel is al in gebruik."))
+    district.archived_at = None
+    session.add(district)
+
+
 # teams
 
 def _open_district(session: Session, municipality_id: int, district_id) -> District:
@@ -246,6 +255,27 @@ def archive_team(session: Session, team: Team, *, actor_id: int) -> None:
     team.archived_at = utcnow()
     session.add(team)
     record(session, team_id=team.id, actor_id=actor_id, action="team_archived")
+
+
+def restore_team(session: Session, team: Team, *, actor_id: int) -> None:
+    """Take an archived team into use again: its district must be active and its bank account free."""
+    if team.archived_at is None:
+        raise RuleViolation(_l("Dit team is al in gebruik."))
+    district = session.get(District, team.district_id)
+    if district.archived_at is not None:
+        raise RuleViolation(_l("Stadsdeel %(name)s is gearchiveerd. Neem eerst het stadsdeel weer in gebruik, of "
+                               "zet het team in een ander stadsdeel.", name=district.name))
+    try:
+        _check_team(session, district.municipality_id, team.name, team.iban, team_id=team.id)
+    except RuleViolation as violation:
+        if violation.field != "iban":
+            raise
+        # archiving freed the account, and another team may have taken it since
+        raise RuleViolation(_l("De rekening %(iban)s hoort nu bij een ander team. Geef dit team eerst een andere "
+                               "rekening.", iban=formatted_iban(team.iban)), field="iban") from violation
+    team.archived_at = None
+    session.add(team)
+    record(session, team_id=team.id, actor_id=actor_id, action="team_restored")
 
 
 def teams_of(session: Session, municipality_id: int) -> list[tuple[Team, District]]:

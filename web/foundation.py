@@ -1,9 +1,11 @@
 """Setting up: the municipalities (foundation staff), and each municipality's districts and teams.
 
 URL table (signed in as administrator; a coordinator or a team member gets 403):
-  GET  /beheer/gemeenten                                        every municipality; a new one; invite an administrator
+  GET  /beheer/gemeenten                                        every municipality; a new one; invite an administrator;
+                                                                the open invites for coordinators and administrators
   POST /beheer/gemeenten                                        create a municipality (default categories, provisions)
   POST /beheer/gemeenten/beheerders/uitnodigen                  invite another administrator
+  POST /beheer/gemeenten/uitnodigingen/<invite_id>/intrekken    revoke an open invite of that list
   GET  /beheer/gemeenten/<municipality_id>                      one municipality: rename, work in it, invite a coordinator
   POST /beheer/gemeenten/<municipality_id>/naam                 rename it
   POST /beheer/gemeenten/<municipality_id>/kiezen               work in it: the coordinator's pages show this one
@@ -12,13 +14,16 @@ URL table (signed in as administrator; a coordinator or a team member gets 403):
 municipality are 404):
   GET  /beheer/inrichting                                       districts and teams; add a district or a team
   POST /beheer/inrichting/stadsdelen                            add a district
-  GET  /beheer/inrichting/stadsdelen/<district_id>              one district: rename, archive
+  GET  /beheer/inrichting/stadsdelen/<district_id>              one district: rename, archive or restore
   POST /beheer/inrichting/stadsdelen/<district_id>/naam         rename it
   POST /beheer/inrichting/stadsdelen/<district_id>/archiveren   archive it (once its teams are archived)
+  POST /beheer/inrichting/stadsdelen/<district_id>/terugzetten  take an archived one into use again (not its teams)
   POST /beheer/inrichting/teams                                 add a team: name, district, bank account (IBAN)
-  GET  /beheer/inrichting/teams/<team_id>                       one team: name, district, IBAN; archive
+  GET  /beheer/inrichting/teams/<team_id>                       one team: name, district, IBAN; archive or restore
   POST /beheer/inrichting/teams/<team_id>                       change them
   POST /beheer/inrichting/teams/<team_id>/archiveren            archive it (nothing open, every grant loaded)
+  POST /beheer/inrichting/teams/<team_id>/terugzetten           take an archived one into use again (active district,
+                                                                its IBAN no other active team's)
 
 A team's rules (quorum, caps) stay on /beheer/teams/<team_id>/instellingen (web/admin.py). A refusal draws
 the form again with the message beside its field (web/respond.py).
@@ -29,11 +34,13 @@ from flask_babel import gettext as _
 from models.audit_chain import last_verifications
 from models.bounds import parse_id
 from models.clock import today
-from models.invites import invite_administrator, invite_coordinator
-from models.members import coordinators_of
+from models.invites import (
+    Invite, invite_administrator, invite_coordinator, is_foundation_invite, open_foundation_invites, revoke_invite)
+from models.members import ROLE_LABELS, coordinators_of
 from models.municipalities import (
     add_district, archive_district, archive_team, create_municipality, create_team, districts_of, edit_team,
-    formatted_iban, municipalities_with_team_counts, rename_district, rename_municipality, teams_of)
+    formatted_iban, municipalities_with_team_counts, rename_district, rename_municipality, restore_district,
+    restore_team, teams_of)
 from models.teams import District, Municipality, current_budget_years
 from web.access import (
     choose_municipality, chosen_municipality, load_of_municipality, load_team_of_municipality,
@@ -54,6 +61,10 @@ def load_for_role(endpoint, values):
         if "municipality_id" in values:
             g.municipality = db().get(Municipality, values.pop("municipality_id"))
             if g.municipality is None:
+                abort(404)
+        if "invite_id" in values:  # only the invites the municipalities' page lists
+            g.invite = db().get(Invite, values.pop("invite_id"))
+            if g.invite is None or not is_foundation_invite(g.invite):
                 abort(404)
         return
     signed_in_coordinator()
@@ -87,7 +98,8 @@ def _render_municipalities(status=200, errors=None, name=""):
     chosen = chosen_municipality()
     return render_template("foundation/municipalities.html", rows=municipalities_with_team_counts(db()),
                            years=years, chosen=chosen, errors=errors or {}, name=name,
-                           verified=last_verifications(db())), status
+                           verified=last_verifications(db()), invites=open_foundation_invites(db()),
+                           role_labels=ROLE_LABELS), status
 
 
 @bp.get("/gemeenten")
@@ -114,6 +126,23 @@ def administrator_invite():
     invite, token = invite_administrator(db(), g.current_member)
     db().commit()
     return _render_invite_link(invite, token, back=url_for("foundation.municipalities"))
+
+
+def _invite_gone():
+    flash(_("Deze uitnodiging was al gebruikt, ingetrokken of verlopen."), "info")
+    return redirect(url_for("foundation.municipalities"), code=303)
+
+
+@bp.post("/gemeenten/uitnodigingen/<int:invite_id>/intrekken")
+@refusal_shows(lambda _violation: _invite_gone())  # used in the meantime
+def administrator_invite_revoke():
+    """Revoke an open invite for a coordinator or an administrator: its link no longer works."""
+    if not g.invite.is_open:
+        return _invite_gone()
+    revoke_invite(db(), g.invite)
+    db().commit()
+    flash(_("De uitnodiging is ingetrokken. De link werkt niet meer."), "info")
+    return redirect(url_for("foundation.municipalities"), code=303)
 
 
 def _render_municipality(status=200, errors=None, name=None):
@@ -216,6 +245,16 @@ def district_archive():
     return redirect(url_for("foundation.setup"), code=303)
 
 
+@bp.post("/inrichting/stadsdelen/<int:district_id>/terugzetten")
+@refusal_shows(lambda violation: _render_district(422, {"restore": violation.message}))
+def district_restore():
+    """Take the archived district into use again; its teams stay archived until each is restored."""
+    restore_district(db(), g.district)
+    db().commit()
+    flash(_("Stadsdeel %(name)s is weer in gebruik.", name=g.district.name), "info")
+    return redirect(url_for("foundation.district", district_id=g.district.id), code=303)
+
+
 TEAM_FIELDS = ["name", "district_id", "iban"]
 
 
@@ -266,3 +305,13 @@ def team_archive():
     db().commit()
     flash(_("%(name)s is gearchiveerd.", name=g.team.name), "info")
     return redirect(url_for("foundation.setup"), code=303)
+
+
+@bp.post("/inrichting/teams/<int:team_id>/terugzetten")
+@refusal_shows(lambda violation: _render_team(422, {"restore": violation.message}))
+def team_restore():
+    """Take the archived team into use again: it is in the lists and takes new requests."""
+    restore_team(db(), g.team, actor_id=g.current_member.id)
+    db().commit()
+    flash(_("%(name)s is weer in gebruik.", name=g.team.name), "info")
+    return redirect(url_for("foundation.team", team_id=g.team.id), code=303)

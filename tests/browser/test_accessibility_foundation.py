@@ -68,6 +68,13 @@ def test_foundation_pages_have_no_axe_violations(lang, phone, translate, server_
     page.get_by_role("button", name=translate(lang, "Opslaan")).click()
     expect(page.locator("#iban")).to_have_value("NL91 ABNA 0417 1643 00")
     assert_accessible(page, lang, "a team")
+    page.once("dialog", lambda dialog: dialog.accept())  # "archive …?"
+    page.get_by_role("button", name=translate(lang, "Team archiveren")).click()
+    expect(page.get_by_role("heading", level=1, name=translate(lang, "Stadsdelen en teams"))).to_be_visible()
+    page.goto(f"/beheer/inrichting/teams/{team.id}")
+    assert_accessible(page, lang, "an archived team")
+    page.get_by_role("button", name=translate(lang, "Weer in gebruik nemen")).click()
+    expect(page.get_by_role("button", name=translate(lang, "Team archiveren"))).to_be_visible()
 
     page.set_viewport_size({"width": 1280, "height": 800})  # foundation staff work at a desk
     for url, what in [("/beheer/gemeenten", "municipalities at 1280 px"), ("/beheer/inrichting", "setup at 1280 px")]:

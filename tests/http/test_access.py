@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
-from models.invites import invite_administrator, invite_to_team, redeem_invite
+from models.invites import Invite, invite_administrator, invite_coordinator, invite_to_team, redeem_invite
 from models.members import TEAM_ROLES, active_membership, end_membership, new_user_handle
 from models.clock import utcnow
 from models.passkeys import Passkey
@@ -17,7 +17,7 @@ from models.receipts import Receipt
 from models.requests import SpendRequest
 from models.batches import LoadBatch
 from models.cards import Card
-from models.teams import BudgetYear, CostCategory, Provision
+from models.teams import BudgetYear, CostCategory, District, Provision, Team
 from models.reconciliation import BankFlag, MerchantRule
 from models.avoided_costs import AvoidedCostScenario
 from models.tips import ExpertTopic, Tip
@@ -277,6 +277,9 @@ def test_only_administrators_reach_the_municipalities(app, client, session, worl
     """foundation: a coordinator gets 403 on every municipality route, even their own municipality's; an
     administrator reads every municipality's page, and the districts and teams of the chosen one only."""
     own = {"municipality_id": world["actors"]["coordinator"].municipality_id}
+    # the open invites on the municipalities' page: one an administrator made for our coordinator
+    own["invite_id"] = invite_coordinator(session, world["actors"][ADMINISTRATOR], own["municipality_id"])[0].id
+    session.commit()
     login_as(world["actors"]["coordinator"])
     before = _snapshot(session)
     municipality_routes = [(rule, method) for rule, method in _routes(app) if rule.endpoint.startswith(ADMINISTRATOR_ONLY)]
@@ -293,6 +296,31 @@ def test_only_administrators_reach_the_municipalities(app, client, session, worl
     ours = world["ours"]
     for url in ("/beheer/inrichting", f"/beheer/inrichting/teams/{ours.id}", f"/beheer/inrichting/stadsdelen/{ours.district_id}"):
         assert client.get(url).status_code == 200, url
+    assert client.post(f"/beheer/gemeenten/uitnodigingen/{own['invite_id']}/intrekken").status_code == 303
+    assert session.get(Invite, own["invite_id"]).revoked_at is not None
+
+
+@pytest.mark.parametrize("actor", ACTORS + [ADMINISTRATOR])
+def test_another_municipalitys_archived_team_and_district_are_not_restored(app, client, session, world, login_as,
+                                                                           actor):
+    """foundation: taking an archived team or district into use again (…/terugzetten) is refused to every role
+    for another municipality's (403 or 404, as archiving is), the administrator working in ours included."""
+    theirs = session.get(Team, world["foreign"]["team_id"])
+    district = session.get(District, world["foreign"]["district_id"])
+    theirs.archived_at = district.archived_at = utcnow()  # set directly: their open request blocks archive_team
+    session.add_all([theirs, district])
+    session.commit()
+    _sign_in(client, login_as, world, actor)
+    before = _snapshot(session)
+    restore_routes = [rule for rule, _method in _routes(app)
+                      if rule.endpoint.startswith("foundation.") and rule.rule.endswith("/terugzetten")]
+    assert {rule.endpoint for rule in restore_routes} == {"foundation.team_restore", "foundation.district_restore"}
+    for rule in restore_routes:
+        url = rule.build({name: world["foreign"][name] for name in rule.arguments}, append_unknown=False)[1]
+        response = client.post(url)
+        assert response.status_code in (403, 404), f"{actor} POST {url} → {response.status_code}"
+    session.expire_all()
+    assert _snapshot(session) == before
 
 
 @pytest.mark.parametrize("actor", ACTORS + [ADMINISTRATOR])

@@ -91,12 +91,15 @@ WRITING_ENDPOINTS = {
     "foundation.municipality_rename": ("administrator", "form", ["name"]),
     "foundation.municipality_choose": ("administrator", "form", ["x"]),
     "foundation.municipality_coordinator_invite": ("administrator", "form", ["x"]),
+    "foundation.administrator_invite_revoke": ("administrator", "form", ["x"]),  # a team's invite: 404
     "foundation.district_add": ("coordinator", "form", ["name"]),
     "foundation.district_rename": ("coordinator", "form", ["name"]),
     "foundation.district_archive": ("coordinator", "form", ["x"]),
+    "foundation.district_restore": ("coordinator", "form", ["x"]),
     "foundation.team_create": ("coordinator", "form", ["name", "district_id", "iban"]),
     "foundation.team_save": ("coordinator", "form", ["name", "district_id", "iban"]),
     "foundation.team_archive": ("coordinator", "form", ["x"]),
+    "foundation.team_restore": ("coordinator", "form", ["x"]),
     # catalogue: cost categories, other provisions
     "catalogue.category_add": ("coordinator", "form", ["name_nl", "name_en"]),
     "catalogue.category_rename": ("coordinator", "form", ["name_nl", "name_en"]),
