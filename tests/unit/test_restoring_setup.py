@@ -12,26 +12,11 @@ from models.invites import (
     redeem_invite, revoke_invite, usable_invite)
 from models.members import create_member, new_user_handle
 from models.municipalities import (
-    add_district, archive_district, archive_team, create_municipality, create_team, edit_team,
+    add_district, archive_district, archive_team, create_team, edit_team,
     municipalities_with_team_counts, restore_district, restore_team, teams_of)
 from models.rules import RuleViolation
-
-IBAN = "NL91ABNA0417164300"
-OTHER_IBAN = "NL20INGB0001234567"
-
-
-@pytest.fixture
-def municipality(session):
-    municipality = create_municipality(session, "Gemeente Proef")
-    session.commit()
-    return municipality
-
-
-@pytest.fixture
-def district(session, municipality):
-    district = add_district(session, municipality.id, "Noord")
-    session.commit()
-    return district
+# the municipality's set-up as test_municipalities makes it: the same constants and fixtures
+from tests.unit.test_municipalities import IBAN, OTHER_IBAN, district, municipality  # noqa: F401
 
 
 @pytest.fixture
