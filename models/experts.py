@@ -223,9 +223,13 @@ def expert_seat(session: Session, member: Member, spend_request: SpendRequest) -
     return ExpertSeat(member_id=member.id)
 
 
-def open_questions_to(session: Session, member: Member) -> list[QuestionLine]:
-    """The questions put to `member` whose request is still open (for their team's home)."""
-    return questions_to(session, member, open_only=True)
+def open_questions_to(session: Session, membership: Membership) -> list[QuestionLine]:
+    """The questions put to the member whose request is still open, for the home of the team of their active
+    `membership` (which already shows them active in their municipality: not asked again)."""
+    member = session.get(Member, membership.member_id)
+    if membership.ended_at is not None or member.deactivated_at is not None:
+        return []
+    return _questions(session, member, open_only=True)
 
 
 def questions_to(session: Session, member: Member, *, open_only: bool = False) -> list[QuestionLine]:
@@ -233,6 +237,10 @@ def questions_to(session: Session, member: Member, *, open_only: bool = False) -
     first (at most QUESTIONS_SHOWN)."""
     if not is_active_in_municipality(session, member, member.municipality_id):
         return []
+    return _questions(session, member, open_only=open_only)
+
+
+def _questions(session: Session, member: Member, *, open_only: bool) -> list[QuestionLine]:
     asker = Member.__table__.alias("asker")
     # the open ones are chosen here, before the limit, so an older open question is not cut off by newer ones
     shown = SpendRequest.status == RequestStatus.OPEN if open_only else SpendRequest.status != RequestStatus.DRAFT

@@ -5,7 +5,6 @@ URL table (signed in, active member of the team; anyone else gets 404, so a team
   GET /teams/<team_id>/live    the live part of the home page, 304 while nothing changed (polled)
 """
 from flask import Blueprint, g, render_template
-from flask_login import current_user
 
 from models.audit import team_version
 from models.db import begin_write
@@ -55,11 +54,12 @@ def _refresh_expired():
 def home():
     """The team's home: the budget, reminders and the inbox."""
     # the version first, then what it versions: a change in between is shown, and polled again
+    # held here first: the overview's own lookup of it is then answered by the session, not the database
+    district = db().get(District, g.team.district_id)
     version, overview = team_version(db(), g.team.id), team_overview(db(), g.team, g.membership)
     if overview["expired_open"]:  # the overview read the open requests anyway: no separate check
         _expire_overdue()
         version, overview = team_version(db(), g.team.id), team_overview(db(), g.team, g.membership)
-    district = db().get(District, g.team.district_id)
     return with_etag(render_template("teams/home.html", team=g.team, district=district,
                                      role_label=ROLE_LABELS[g.membership.role], version=version,
                                      may_request=may_request(g.membership),
@@ -67,7 +67,7 @@ def home():
                                      overdue_loans=overdue_loans(db(), g.team),
                                      waiting_reviews=waiting_reviews(db(), g.team.id, g.membership.member_id),
                                      composition=composition_warnings(db(), g.team),
-                                     expert_questions=open_questions_to(db(), current_user), **overview), version)
+                                     expert_questions=open_questions_to(db(), g.membership), **overview), version)
 
 
 @bp.get("/live")
