@@ -2,7 +2,8 @@
 
 Invariants:
 - Every audit event and every ledger entry has a place in its municipality's chain (the municipality of
-  its team's district): `chain_seq` runs 1, 2, 3 … without gaps over both kinds together, and
+  its team's district; for an audit event without a team, a change of the municipality's setup, its
+  `municipality_id`): `chain_seq` runs 1, 2, 3 … without gaps over both kinds together, and
   `chain_hash` is the hash of the chain up to and including the row. ChainHead holds the newest seq and
   hash, so deleting the newest rows shows as well as deleting one in the middle.
 - Rows are linked when their transaction commits, in that transaction (`_link_on_commit`, a listener on
@@ -22,6 +23,10 @@ The hashing rule (migration 0013 holds a copy to backfill existing rows; change 
   +00:00" without the space), a naive moment taken as UTC.
 - content hash of an audit event = SHA-256 hex of the JSON list
   ["audit", id, team_id, request_id, actor_id, action, detail, created_at]
+  and of an audit event without a team (team_id null) the same list with its municipality_id appended:
+  ["audit", id, null, request_id, actor_id, action, detail, created_at, municipality_id], so moving one to
+  another municipality's chain breaks its link (a team's event leaves municipality_id out, so the hashes
+  of the events written before the column existed stay as they were).
 - content hash of an entry = SHA-256 hex of the JSON list
   ["entry", id, team_id, created_at, memo, request_id, actor_id, reverses_entry_id, postings],
   postings being [[account_id, amount_cents, posting_id], …] sorted; so an edited, added or deleted
@@ -88,8 +93,11 @@ def _sha256(value) -> str:
 
 def audit_content_hash(row) -> str:
     """The content hash of an audit event, from a row of `_AUDIT_COLUMNS`."""
-    event_id, team_id, request_id, actor_id, action, detail, created_at = row[:7]
-    return _sha256([AUDIT, event_id, team_id, request_id, actor_id, action, detail, _moment(created_at)])
+    event_id, team_id, request_id, actor_id, action, detail, created_at, municipality_id = row[:8]
+    content = [AUDIT, event_id, team_id, request_id, actor_id, action, detail, _moment(created_at)]
+    if team_id is None:
+        content.append(municipality_id)
+    return _sha256(content)
 
 
 def entry_content_hash(row, postings) -> str:
@@ -105,7 +113,7 @@ def link_hash(previous: str, seq: int, kind: str, content_hash: str) -> str:
 
 
 _AUDIT_COLUMNS = (AuditEvent.id, AuditEvent.team_id, AuditEvent.request_id, AuditEvent.actor_id, AuditEvent.action,
-                  AuditEvent.detail, AuditEvent.created_at)
+                  AuditEvent.detail, AuditEvent.created_at, AuditEvent.municipality_id)
 _ENTRY_COLUMNS = (Entry.id, Entry.team_id, Entry.created_at, Entry.memo, Entry.request_id, Entry.actor_id,
                   Entry.reverses_entry_id)
 
@@ -123,6 +131,16 @@ def _postings_of(session, entry_ids) -> dict[int, list[tuple[int, int, int]]]:
 def _with_municipality(statement, team_column):
     return (statement.add_columns(District.municipality_id).join(Team, Team.id == team_column)
             .join(District, District.id == Team.district_id))
+
+
+#: the municipality whose chain an audit event is in: its team's, or for an event without a team its own
+_AUDIT_OWNER = func.coalesce(District.municipality_id, AuditEvent.municipality_id)
+
+
+def _audit_with_municipality(statement):
+    """`_with_municipality` for audit events, which may have no team (the owner is then the last column too)."""
+    return (statement.add_columns(_AUDIT_OWNER).outerjoin(Team, Team.id == AuditEvent.team_id)
+            .outerjoin(District, District.id == Team.district_id))
 
 
 # linking at commit
@@ -165,7 +183,7 @@ def link_rows(session, audit_events: list[AuditEvent], entries: list[Entry]) -> 
     audit_ids = sorted(row.id for row in audit_events)
     for start in range(0, len(audit_ids), _IN_BATCH):
         batch = audit_ids[start:start + _IN_BATCH]
-        for row in session.execute(_with_municipality(select(*_AUDIT_COLUMNS), AuditEvent.team_id)
+        for row in session.execute(_audit_with_municipality(select(*_AUDIT_COLUMNS))
                                    .where(AuditEvent.id.in_(batch)).order_by(AuditEvent.id)):
             links.setdefault(row[-1], []).append((AUDIT, row[0], audit_content_hash(row)))
     entry_ids = sorted(row.id for row in entries)
@@ -303,8 +321,8 @@ def _chain_rows(session, municipality_id: int):
     sorted query per kind (chain_seq has no index; a sort of each table once beats a page query per 1,000
     rows), read `_PAGE` rows at a time (a server-side cursor on PostgreSQL)."""
     audits = session.execute(
-        _with_municipality(select(*_AUDIT_COLUMNS, AuditEvent.chain_seq, AuditEvent.chain_hash), AuditEvent.team_id)
-        .where(District.municipality_id == municipality_id, AuditEvent.chain_seq.is_not(None))
+        _audit_with_municipality(select(*_AUDIT_COLUMNS, AuditEvent.chain_seq, AuditEvent.chain_hash))
+        .where(_AUDIT_OWNER == municipality_id, AuditEvent.chain_seq.is_not(None))
         .order_by(AuditEvent.chain_seq, AuditEvent.id).execution_options(yield_per=_PAGE))
     entries = session.execute(
         _with_municipality(select(*_ENTRY_COLUMNS, Entry.chain_seq, Entry.chain_hash, Posting.account_id,
@@ -315,7 +333,7 @@ def _chain_rows(session, municipality_id: int):
 
     def audit_rows():
         for row in audits:
-            yield row[7], AUDIT, row[0], row[8], audit_content_hash(row)
+            yield row[8], AUDIT, row[0], row[9], audit_content_hash(row)
 
     def entry_rows():
         # one row per posting (or one with no posting), the entry's columns repeated: group them back
@@ -331,9 +349,10 @@ def _chain_rows(session, municipality_id: int):
 def _check_chain(session, chain: ChainReport, head: ChainHead | None) -> None:
     problems = chain.problems
     for kind, column in ((AUDIT, AuditEvent), (ENTRY, Entry)):
-        unlinked = session.execute(_with_municipality(select(column.id), column.team_id)
-                                   .where(District.municipality_id == chain.municipality_id,
-                                          column.chain_seq.is_(None) | column.chain_hash.is_(None))
+        statement, owner = ((_audit_with_municipality(select(column.id)), _AUDIT_OWNER) if column is AuditEvent
+                            else (_with_municipality(select(column.id), column.team_id), District.municipality_id))
+        unlinked = session.execute(statement.where(owner == chain.municipality_id,
+                                                   column.chain_seq.is_(None) | column.chain_hash.is_(None))
                                    .order_by(column.id)).scalars().all()
         problems.extend(Problem(kind, row_id, "not in the chain (written around the application?)")
                         for row_id in unlinked)

@@ -20,6 +20,8 @@ Invariants:
   a team or district built from fewer than 5 requests is suppressed, its amounts hidden, and so is what
   else is needed (another team, a district, the total) to keep it from being worked back out: a district is
   the sum of its teams, and the total the sum of the teams and of the districts.
+- Every change of the catalogue (added, changed, moved, archived, restored) is an audit event of the
+  municipality (models.audit `record_in_municipality`, in its hash chain), with the names before and after.
 """
 import re
 from dataclasses import dataclass
@@ -29,8 +31,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
+from models.audit import EVENT_LABELS, record_in_municipality
 from models.bounds import parse_id
-from models.catalogue import _one_line, _unique
+from models.catalogue import _changes, _one_line, _unique
 from models.clock import utcnow
 from models.money import parse_amount
 from models.reports import TOTAL, narrowed, suppress
@@ -40,6 +43,9 @@ from models.teams import District, Team
 
 NAME_MAX = 100
 SOURCE_MAX = 300
+EVENT_LABELS.update({"scenario_added": _l("scenario toegevoegd"), "scenario_changed": _l("scenario gewijzigd"),
+                     "scenario_moved": _l("scenario verplaatst"), "scenario_archived": _l("scenario gearchiveerd"),
+                     "scenario_restored": _l("scenario weer in gebruik")})
 #: the likelihoods the request form offers (any whole percentage 1..100 is accepted)
 LIKELIHOODS = (10, 25, 50, 75, 100)
 #: the demo's example figures (models/seed.py): round numbers to show how it works, not real costs
@@ -111,7 +117,13 @@ def _checked(session: Session, municipality_id: int, data: ScenarioInput, scenar
     return name_nl, name_en, cost, source, others
 
 
-def add_scenario(session: Session, municipality_id: int, data: ScenarioInput) -> AvoidedCostScenario:
+def _record(session: Session, scenario: AvoidedCostScenario, action: str, actor_id, **detail) -> None:
+    record_in_municipality(session, municipality_id=scenario.municipality_id, action=action, actor_id=actor_id,
+                           scenario_id=scenario.id, name_nl=scenario.name_nl, name_en=scenario.name_en, **detail)
+
+
+def add_scenario(session: Session, municipality_id: int, data: ScenarioInput, *,
+                 actor_id: int | None = None) -> AvoidedCostScenario:
     """A new, active scenario at the end of the list."""
     name_nl, name_en, cost, source, others = _checked(session, municipality_id, data, None)
     scenario = AvoidedCostScenario(municipality_id=municipality_id, name_nl=name_nl, name_en=name_en,
@@ -119,24 +131,33 @@ def add_scenario(session: Session, municipality_id: int, data: ScenarioInput) ->
                                    position=max((s.position for s in others), default=-1) + 1)
     session.add(scenario)
     session.flush()
+    _record(session, scenario, "scenario_added", actor_id, reference_cost_cents=cost)
     return scenario
 
 
-def edit_scenario(session: Session, scenario: AvoidedCostScenario, data: ScenarioInput) -> None:
+def edit_scenario(session: Session, scenario: AvoidedCostScenario, data: ScenarioInput, *,
+                  actor_id: int | None = None) -> None:
     """Save a scenario's names, cost, source and example flag; every request's expected cost follows."""
     name_nl, name_en, cost, source, _others = _checked(session, scenario.municipality_id, data, scenario)
+    changed = _changes(scenario, {"name_nl": name_nl, "name_en": name_en, "reference_cost_cents": cost,
+                                  "source": source, "is_example": bool(data.is_example)})
     scenario.name_nl, scenario.name_en, scenario.reference_cost_cents = name_nl, name_en, cost
     scenario.source, scenario.is_example = source, bool(data.is_example)
     session.add(scenario)
+    if changed:
+        _record(session, scenario, "scenario_changed", actor_id, changed=changed)
 
 
-def set_scenario_active(session: Session, scenario: AvoidedCostScenario, active: bool) -> None:
+def set_scenario_active(session: Session, scenario: AvoidedCostScenario, active: bool, *,
+                        actor_id: int | None = None) -> None:
     """Archive a scenario (no longer offered; requests that picked it keep it) or bring it back."""
+    if (scenario.archived_at is None) != active:
+        _record(session, scenario, "scenario_restored" if active else "scenario_archived", actor_id)
     scenario.archived_at = None if active else (scenario.archived_at or utcnow())
     session.add(scenario)
 
 
-def move_scenario(session: Session, scenario: AvoidedCostScenario, by: int) -> None:
+def move_scenario(session: Session, scenario: AvoidedCostScenario, by: int, *, actor_id: int | None = None) -> None:
     """Move a scenario one place up (-1) or down (1) among the municipality's scenarios (renumbered 0, 1 …)."""
     ordered = scenarios_of(session, scenario.municipality_id)
     index = next(i for i, s in enumerate(ordered) if s.id == scenario.id)
@@ -145,6 +166,9 @@ def move_scenario(session: Session, scenario: AvoidedCostScenario, by: int) -> N
     for position, each in enumerate(ordered):
         each.position = position
         session.add(each)
+    if target != index:  # places counted from 1, as the page shows them
+        _record(session, scenario, "scenario_moved", actor_id,
+                changed={"position": {"old": index + 1, "new": target + 1}})
 
 
 def add_example_scenarios(session: Session, municipality_id: int) -> list[AvoidedCostScenario]:

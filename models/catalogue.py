@@ -14,6 +14,9 @@ Invariants:
   cost category fits every category.
 - Names, descriptions and links never hold control, format or private-use characters (invisible text
   that would make two names look alike).
+- Every change a coordinator makes here is an audit event of the municipality (models.audit
+  `record_in_municipality`, in its hash chain): what changed, with the names before and after. The
+  defaults a new municipality starts with are not changes and are not recorded.
 """
 import re
 import unicodedata
@@ -24,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, or_
 from sqlmodel import Session, func, select
 
+from models.audit import EVENT_LABELS, record_in_municipality
 from models.rules import RuleViolation
 from models.teams import CostCategory, Municipality, Provision, ProvisionCategory
 
@@ -62,6 +66,15 @@ DEFAULT_PROVISIONS = [
     ("Toevoeging rechtsbijstand", ("fees",)),
     ("Fonds (particulier)", ("other",)),
 ]
+
+EVENT_LABELS.update({
+    "category_added": _l("soort uitgave toegevoegd"), "category_renamed": _l("soort uitgave hernoemd"),
+    "category_moved": _l("soort uitgave verplaatst"), "category_archived": _l("soort uitgave gearchiveerd"),
+    "category_restored": _l("soort uitgave weer in gebruik"),
+    "provision_added": _l("voorliggende voorziening toegevoegd"),
+    "provision_changed": _l("voorliggende voorziening gewijzigd"),
+    "provision_archived": _l("voorliggende voorziening gearchiveerd"),
+    "provision_restored": _l("voorliggende voorziening weer in gebruik")})
 
 _INVISIBLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _HOST = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$")
@@ -204,7 +217,19 @@ def _code_for(name: str, taken: set[str]) -> str:
     return code
 
 
-def add_cost_category(session: Session, municipality_id: int, name_nl, name_en) -> CostCategory:
+def _changes(thing, values: dict) -> dict:
+    """{field: {"old": …, "new": …}} of the values that differ from `thing`'s, for an audit event."""
+    return {field: {"old": getattr(thing, field), "new": value} for field, value in values.items()
+            if getattr(thing, field) != value}
+
+
+def _record_category(session: Session, category: CostCategory, action: str, actor_id, **detail) -> None:
+    record_in_municipality(session, municipality_id=category.municipality_id, action=action, actor_id=actor_id,
+                           category_id=category.id, name_nl=category.name_nl, name_en=category.name_en, **detail)
+
+
+def add_cost_category(session: Session, municipality_id: int, name_nl, name_en, *,
+                      actor_id: int | None = None) -> CostCategory:
     """A new, active cost category at the end of the list; its code is made from its (English) name."""
     name_nl, name_en, others = _category_names(session, None, municipality_id, name_nl, name_en)
     category = CostCategory(municipality_id=municipality_id, code=_code_for(name_en, {c.code for c in others}),
@@ -212,28 +237,37 @@ def add_cost_category(session: Session, municipality_id: int, name_nl, name_en) 
                             position=max((c.position for c in others), default=-1) + 1)
     session.add(category)
     session.flush()
+    _record_category(session, category, "category_added", actor_id, code=category.code)
     return category
 
 
-def rename_cost_category(session: Session, category: CostCategory, name_nl, name_en) -> None:
+def rename_cost_category(session: Session, category: CostCategory, name_nl, name_en, *,
+                         actor_id: int | None = None) -> None:
     """New names in both languages (the code stays; requests show the new names)."""
-    category.name_nl, category.name_en, _others = _category_names(
-        session, category, category.municipality_id, name_nl, name_en)
+    name_nl, name_en, _others = _category_names(session, category, category.municipality_id, name_nl, name_en)
+    changed = _changes(category, {"name_nl": name_nl, "name_en": name_en})
+    category.name_nl, category.name_en = name_nl, name_en
     session.add(category)
+    if changed:
+        _record_category(session, category, "category_renamed", actor_id, changed=changed)
 
 
-def set_cost_category_active(session: Session, category: CostCategory, active: bool) -> None:
+def set_cost_category_active(session: Session, category: CostCategory, active: bool, *,
+                             actor_id: int | None = None) -> None:
     """Archive (no new requests of it; its requests keep it) or bring back; the last active one stays."""
     if not active and category.active:
         still_active = session.exec(select(func.count(CostCategory.id)).where(
             CostCategory.municipality_id == category.municipality_id, CostCategory.active)).one()
         if still_active <= 1:
             raise RuleViolation(_l("Er moet minstens één soort uitgave in gebruik blijven."), field="active")
+    if category.active != active:
+        _record_category(session, category, "category_restored" if active else "category_archived", actor_id)
     category.active = active
     session.add(category)
 
 
-def move_cost_category(session: Session, category: CostCategory, *, by: int = 0, to: int | None = None) -> None:
+def move_cost_category(session: Session, category: CostCategory, *, by: int = 0, to: int | None = None,
+                       actor_id: int | None = None) -> None:
     """Move a category `by` places (-1: up) or `to` a place (1 = first); the others close up."""
     ordered = cost_categories_of(session, category.municipality_id)
     index = next(i for i, c in enumerate(ordered) if c.id == category.id)
@@ -248,6 +282,9 @@ def move_cost_category(session: Session, category: CostCategory, *, by: int = 0,
         if each.position != position:
             each.position = position
             session.add(each)
+    if target != index:  # places counted from 1, as the page shows them
+        _record_category(session, category, "category_moved", actor_id,
+                         changed={"position": {"old": index + 1, "new": target + 1}})
 
 
 # --- other provisions ---
@@ -284,7 +321,13 @@ def _link_categories(session: Session, provision: Provision, category_ids: set[i
                     for category_id in sorted(category_ids))
 
 
-def add_provision(session: Session, municipality_id: int, data: ProvisionInput) -> Provision:
+def _record_provision(session: Session, provision: Provision, action: str, actor_id, **detail) -> None:
+    record_in_municipality(session, municipality_id=provision.municipality_id, action=action, actor_id=actor_id,
+                           provision_id=provision.id, name=provision.name, **detail)
+
+
+def add_provision(session: Session, municipality_id: int, data: ProvisionInput, *,
+                  actor_id: int | None = None) -> Provision:
     """A new, active provision at the end of the list, fitting the chosen categories (none: every one)."""
     name, description, link, category_ids = _checked_provision(session, municipality_id, data, None)
     last = session.exec(select(func.max(Provision.position)).where(Provision.municipality_id == municipality_id)).one()
@@ -294,20 +337,31 @@ def add_provision(session: Session, municipality_id: int, data: ProvisionInput) 
     session.flush()
     _link_categories(session, provision, category_ids)
     session.flush()
+    _record_provision(session, provision, "provision_added", actor_id)
     return provision
 
 
-def edit_provision(session: Session, provision: Provision, data: ProvisionInput) -> None:
+def edit_provision(session: Session, provision: Provision, data: ProvisionInput, *,
+                   actor_id: int | None = None) -> None:
     """Change a provision's name, description, link and categories (requests keep the name they stored)."""
     name, description, link, category_ids = _checked_provision(session, provision.municipality_id, data, provision)
+    changed = _changes(provision, {"name": name, "description": description, "link": link})
+    before = categories_of_provision(session, provision)
+    if before != category_ids:
+        changed["categories"] = {"old": sorted(before), "new": sorted(category_ids)}
     provision.name, provision.description, provision.link = name, description, link
     session.add(provision)
     _link_categories(session, provision, category_ids)
     session.flush()
+    if changed:
+        _record_provision(session, provision, "provision_changed", actor_id, changed=changed)
 
 
-def set_provision_active(session: Session, provision: Provision, active: bool) -> None:
+def set_provision_active(session: Session, provision: Provision, active: bool, *,
+                         actor_id: int | None = None) -> None:
     """Archive a provision (no longer offered; requests and votes keep its name) or bring it back."""
+    if provision.active != active:
+        _record_provision(session, provision, "provision_restored" if active else "provision_archived", actor_id)
     provision.active = active
     session.add(provision)
 

@@ -13,6 +13,8 @@ Invariants:
   bank account belongs to one active team.
 - A new municipality starts with the default cost categories, the default other provisions and this
   calendar year's budget year (`create_municipality`).
+- Renaming a municipality and adding, renaming, archiving or restoring a district are audit events of the
+  municipality (models.audit `record_in_municipality`, in its hash chain); a team's changes are its own.
 """
 import unicodedata
 
@@ -21,7 +23,7 @@ from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidCountryCode, InvalidLength, SchwiftyException
 from sqlmodel import Session, func, select
 
-from models.audit import EVENT_LABELS, record
+from models.audit import EVENT_LABELS, record, record_in_municipality
 from models.bounds import has_forbidden_characters
 from models.clock import utcnow
 from models.ledger import Account, AccountKind
@@ -39,7 +41,11 @@ IBAN_INPUT_MAX = 42
 
 EVENT_LABELS.update({"team_created": _l("team aangemaakt"), "team_changed": _l("team gewijzigd"),
                      "team_archived": _l("team gearchiveerd"),
-                     "team_restored": _l("team weer in gebruik genomen")})
+                     "team_restored": _l("team weer in gebruik genomen"),
+                     "municipality_renamed": _l("naam van de gemeente gewijzigd"),
+                     "district_added": _l("stadsdeel toegevoegd"), "district_renamed": _l("stadsdeel hernoemd"),
+                     "district_archived": _l("stadsdeel gearchiveerd"),
+                     "district_restored": _l("stadsdeel weer in gebruik genomen")})
 
 
 def clean_name(raw, *, field: str = "name") -> str:
@@ -98,12 +104,15 @@ def create_municipality(session: Session, raw_name) -> Municipality:
     return municipality
 
 
-def rename_municipality(session: Session, municipality: Municipality, raw_name) -> None:
+def rename_municipality(session: Session, municipality: Municipality, raw_name, *, actor_id: int | None = None) -> None:
     """Give a municipality another name, unique in the installation."""
     name = clean_name(raw_name)
     others = session.exec(select(Municipality.name).where(Municipality.id != municipality.id))
     if _taken(others, name):
         raise RuleViolation(_l("Er is al een gemeente met deze naam."), field="name")
+    if name != municipality.name:
+        record_in_municipality(session, municipality_id=municipality.id, action="municipality_renamed",
+                               actor_id=actor_id, name=name, changed={"name": {"old": municipality.name, "new": name}})
     municipality.name = name
     session.add(municipality)
 
@@ -146,25 +155,34 @@ def _check_district_name(session: Session, municipality_id: int, name: str, *, d
         raise RuleViolation(_l("Deze gemeente heeft al een stadsdeel met deze naam."), field="name")
 
 
-def add_district(session: Session, municipality_id: int, raw_name) -> District:
+def _record_district(session: Session, district: District, action: str, actor_id, **detail) -> None:
+    record_in_municipality(session, municipality_id=district.municipality_id, action=action, actor_id=actor_id,
+                           district_id=district.id, name=district.name, **detail)
+
+
+def add_district(session: Session, municipality_id: int, raw_name, *, actor_id: int | None = None) -> District:
     """A new district of the municipality, its name unique there."""
     name = clean_name(raw_name)
     _check_district_name(session, municipality_id, name)
     district = District(municipality_id=municipality_id, name=name)
     session.add(district)
     session.flush()
+    _record_district(session, district, "district_added", actor_id)
     return district
 
 
-def rename_district(session: Session, district: District, raw_name) -> None:
+def rename_district(session: Session, district: District, raw_name, *, actor_id: int | None = None) -> None:
     """Give a district another name, unique in its municipality."""
     name = clean_name(raw_name)
     _check_district_name(session, district.municipality_id, name, district_id=district.id)
+    old = district.name
     district.name = name
     session.add(district)
+    if name != old:
+        _record_district(session, district, "district_renamed", actor_id, changed={"name": {"old": old, "new": name}})
 
 
-def archive_district(session: Session, district: District) -> None:
+def archive_district(session: Session, district: District, *, actor_id: int | None = None) -> None:
     """Archive a district whose teams are all archived; it and its teams' history stay."""
     if district.archived_at is not None:
         raise RuleViolation(_l("Dit stadsdeel is al gearchiveerd."))
@@ -175,14 +193,16 @@ def archive_district(session: Session, district: District) -> None:
                                "ander stadsdeel.", count=active))
     district.archived_at = utcnow()
     session.add(district)
+    _record_district(session, district, "district_archived", actor_id)
 
 
-def restore_district(session: Session, district: District) -> None:
+def restore_district(session: Session, district: District, *, actor_id: int | None = None) -> None:
     """Take an archived district into use again; its teams stay archived until each is restored."""
     if district.archived_at is None:
         raise RuleViolation(_l("Dit stadsdeel is al in gebruik."))
     district.archived_at = None
     session.add(district)
+    _record_district(session, district, "district_restored", actor_id)
 
 
 # teams

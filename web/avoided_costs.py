@@ -76,7 +76,7 @@ def scenarios():
 @_refused(_render_list)
 def scenario_add():
     """Add a scenario at the end of the list; request forms offer it from now on."""
-    scenario = add_scenario(db(), g.municipality_id, _posted())
+    scenario = add_scenario(db(), g.municipality_id, _posted(), actor_id=g.current_member.id)
     flash(_("Gevolg %(name)s is toegevoegd.", name=scenario.name_nl), "info")
     return respond(back=url_for("avoided_costs.scenarios"))
 
@@ -103,7 +103,7 @@ def scenario():
 @_refused(_render_one)
 def scenario_save():
     """Save the scenario; the expected avoided cost of every request that picked it follows."""
-    edit_scenario(db(), g.scenario, _posted())
+    edit_scenario(db(), g.scenario, _posted(), actor_id=g.current_member.id)
     flash(_("Gevolg %(name)s is opgeslagen.", name=g.scenario.name_nl), "info")
     return respond(back=url_for("avoided_costs.scenarios"))
 
@@ -112,14 +112,14 @@ def scenario_save():
 def scenario_move():
     """Move the scenario one place up (by=-1) or down (by=1); anything else leaves it where it is."""
     by = {"-1": -1, "1": 1}.get(request.form.get("by", ""), 0)
-    move_scenario(db(), g.scenario, by)
+    move_scenario(db(), g.scenario, by, actor_id=g.current_member.id)
     return respond(back=url_for("avoided_costs.scenarios") + f"#scenario-{g.scenario.id}")
 
 
 @bp.post("/<int:scenario_id>/archiveren")
 def scenario_archive():
     """Archive the scenario: request forms no longer offer it; requests that picked it keep it."""
-    set_scenario_active(db(), g.scenario, False)
+    set_scenario_active(db(), g.scenario, False, actor_id=g.current_member.id)
     flash(_("Gevolg %(name)s is gearchiveerd.", name=g.scenario.name_nl), "info")
     return respond(back=url_for("avoided_costs.scenarios"))
 
@@ -127,7 +127,7 @@ def scenario_archive():
 @bp.post("/<int:scenario_id>/terugzetten")
 def scenario_restore():
     """Bring an archived scenario back."""
-    set_scenario_active(db(), g.scenario, True)
+    set_scenario_active(db(), g.scenario, True, actor_id=g.current_member.id)
     flash(_("Gevolg %(name)s is weer in gebruik.", name=g.scenario.name_nl), "info")
     return respond(back=url_for("avoided_costs.scenarios"))
 

@@ -69,7 +69,8 @@ def categories():
 @_refused(_render_categories)
 def category_add():
     """Add a cost category at the end of the list."""
-    category = add_cost_category(db(), g.municipality_id, request.form.get("name_nl"), request.form.get("name_en"))
+    category = add_cost_category(db(), g.municipality_id, request.form.get("name_nl"), request.form.get("name_en"),
+                                 actor_id=g.current_member.id)
     flash(_("Soort uitgave %(name)s is toegevoegd.", name=category.name_nl), "info")
     return respond(back=url_for("catalogue.categories"))
 
@@ -92,7 +93,8 @@ def category():
 @_refused(_render_category)
 def category_rename():
     """Rename the category in both languages; its requests show the new names."""
-    rename_cost_category(db(), g.category, request.form.get("name_nl"), request.form.get("name_en"))
+    rename_cost_category(db(), g.category, request.form.get("name_nl"), request.form.get("name_en"),
+                         actor_id=g.current_member.id)
     flash(_("De namen zijn opgeslagen."), "info")
     return respond(back=url_for("catalogue.categories"))
 
@@ -105,9 +107,9 @@ def category_move():
     if by is None:
         count = len(cost_categories_of(db(), g.municipality_id))
         to = parse_whole_number(request.form.get("position"), field="position", minimum=1, maximum=count)
-        move_cost_category(db(), g.category, to=to)
+        move_cost_category(db(), g.category, to=to, actor_id=g.current_member.id)
     else:
-        move_cost_category(db(), g.category, by=by)
+        move_cost_category(db(), g.category, by=by, actor_id=g.current_member.id)
     return respond(back=url_for("catalogue.categories") + f"#category-{g.category.id}")
 
 
@@ -115,7 +117,7 @@ def category_move():
 @refusal_shows(lambda violation: _render_category(422, None, {"active": violation.message}))
 def category_archive():
     """Archive the category: no new requests choose it; its requests keep it."""
-    set_cost_category_active(db(), g.category, False)
+    set_cost_category_active(db(), g.category, False, actor_id=g.current_member.id)
     flash(_("Soort uitgave %(name)s is gearchiveerd.", name=g.category.name_nl), "info")
     return respond(back=url_for("catalogue.categories"))
 
@@ -123,7 +125,7 @@ def category_archive():
 @bp.post("/kostensoorten/<int:category_id>/terugzetten")
 def category_restore():
     """Bring an archived category back."""
-    set_cost_category_active(db(), g.category, True)
+    set_cost_category_active(db(), g.category, True, actor_id=g.current_member.id)
     flash(_("Soort uitgave %(name)s is weer in gebruik.", name=g.category.name_nl), "info")
     return respond(back=url_for("catalogue.categories"))
 
@@ -158,7 +160,7 @@ def provisions():
 @_refused(_render_provisions)
 def provision_add():
     """Add a provision; requests of the categories it fits offer it from now on."""
-    provision = add_provision(db(), g.municipality_id, _posted_provision())
+    provision = add_provision(db(), g.municipality_id, _posted_provision(), actor_id=g.current_member.id)
     flash(_("Voorziening %(name)s is toegevoegd.", name=provision.name), "info")
     return respond(back=url_for("catalogue.provisions"))
 
@@ -183,7 +185,7 @@ def provision():
 @_refused(_render_provision)
 def provision_save():
     """Save the provision; requests and votes that named it keep the name they stored."""
-    edit_provision(db(), g.provision, _posted_provision())
+    edit_provision(db(), g.provision, _posted_provision(), actor_id=g.current_member.id)
     flash(_("Voorziening %(name)s is opgeslagen.", name=g.provision.name), "info")
     return respond(back=url_for("catalogue.provisions"))
 
@@ -191,7 +193,7 @@ def provision_save():
 @bp.post("/voorzieningen/<int:provision_id>/archiveren")
 def provision_archive():
     """Archive the provision: no longer offered; what requests and votes stored stays."""
-    set_provision_active(db(), g.provision, False)
+    set_provision_active(db(), g.provision, False, actor_id=g.current_member.id)
     flash(_("Voorziening %(name)s is gearchiveerd.", name=g.provision.name), "info")
     return respond(back=url_for("catalogue.provisions"))
 
@@ -199,7 +201,7 @@ def provision_archive():
 @bp.post("/voorzieningen/<int:provision_id>/terugzetten")
 def provision_restore():
     """Bring an archived provision back."""
-    set_provision_active(db(), g.provision, True)
+    set_provision_active(db(), g.provision, True, actor_id=g.current_member.id)
     flash(_("Voorziening %(name)s is weer in gebruik.", name=g.provision.name), "info")
     return respond(back=url_for("catalogue.provisions"))
 

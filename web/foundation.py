@@ -13,6 +13,8 @@ URL table (signed in as administrator; a coordinator or a team member gets 403):
 (signed in as coordinator, or as administrator in the municipality they chose; objects of another
 municipality are 404):
   GET  /beheer/inrichting                                       districts and teams; add a district or a team
+  GET  /beheer/inrichting/wijzigingen                           the newest changes of the setup (audit events without a
+                                                                team: name, districts, catalogue, scenarios)
   POST /beheer/inrichting/stadsdelen                            add a district
   GET  /beheer/inrichting/stadsdelen/<district_id>              one district: rename, archive or restore
   POST /beheer/inrichting/stadsdelen/<district_id>/naam         rename it
@@ -29,8 +31,9 @@ A team's rules (quorum, caps) stay on /beheer/teams/<team_id>/instellingen (web/
 the form again with the message beside its field (web/respond.py).
 """
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 
+from models.audit import setup_changes
 from models.audit_chain import last_verifications
 from models.bounds import parse_id
 from models.clock import today
@@ -47,6 +50,7 @@ from web.access import (
     signed_in_administrator, signed_in_coordinator)
 from web.admin import _render_invite_link
 from web.database import db
+from web.i18n import format_cents, language
 from web.respond import refusal_shows
 
 bp = Blueprint("foundation", __name__, url_prefix="/beheer")
@@ -85,7 +89,7 @@ def _refused_name(render):
 
 def _renamed(rename, thing, back: str):
     """Give `thing` the posted name with the verb `rename`, commit, and go `back` to its page."""
-    rename(db(), thing, request.form.get("name"))
+    rename(db(), thing, request.form.get("name"), actor_id=g.current_member.id)
     db().commit()
     flash(_("De naam is opgeslagen."), "info")
     return redirect(back, code=303)
@@ -210,7 +214,7 @@ def setup():
 @_refused_on_setup("district_", ["name"])
 def district_add():
     """Add a district to the municipality."""
-    district = add_district(db(), g.municipality_id, request.form.get("name"))
+    district = add_district(db(), g.municipality_id, request.form.get("name"), actor_id=g.current_member.id)
     db().commit()
     flash(_("Stadsdeel %(name)s is toegevoegd.", name=district.name), "info")
     return redirect(url_for("foundation.setup"), code=303)
@@ -239,7 +243,7 @@ def district_rename():
 @refusal_shows(lambda violation: _render_district(422, {"archive": violation.message}))
 def district_archive():
     """Archive the district: no new teams in it; its teams' history stays."""
-    archive_district(db(), g.district)
+    archive_district(db(), g.district, actor_id=g.current_member.id)
     db().commit()
     flash(_("Stadsdeel %(name)s is gearchiveerd.", name=g.district.name), "info")
     return redirect(url_for("foundation.setup"), code=303)
@@ -249,10 +253,45 @@ def district_archive():
 @refusal_shows(lambda violation: _render_district(422, {"restore": violation.message}))
 def district_restore():
     """Take the archived district into use again; its teams stay archived until each is restored."""
-    restore_district(db(), g.district)
+    restore_district(db(), g.district, actor_id=g.current_member.id)
     db().commit()
     flash(_("Stadsdeel %(name)s is weer in gebruik.", name=g.district.name), "info")
     return redirect(url_for("foundation.district", district_id=g.district.id), code=303)
+
+
+#: how many setup changes the page shows, newest first
+SETUP_CHANGES_SHOWN = 200
+#: the fields a setup event's `changed` may name, as the page says them
+CHANGED_FIELDS = {"name": _l("naam"), "name_nl": _l("Nederlandse naam"), "name_en": _l("Engelse naam"),
+                  "description": _l("omschrijving"), "link": _l("link"), "categories": _l("soorten uitgaven"),
+                  "reference_cost_cents": _l("kosten"), "source": _l("bron"), "is_example": _l("voorbeeldbedrag"),
+                  "position": _l("plaats")}
+#: changes whose old and new value the page shows; of the others it says only that they changed
+_SHOWN_VALUES = {"name", "name_nl", "name_en", "position", "reference_cost_cents"}
+
+
+def _described(detail: dict) -> tuple[str, list[str]]:
+    """A setup event's name (in the current language) and a line per changed field."""
+    name = detail.get("name") or (detail.get("name_en") if language() == "en" else None) or detail.get("name_nl", "")
+    lines = []
+    for field, change in (detail.get("changed") or {}).items():
+        label = CHANGED_FIELDS.get(field, field)
+        if field not in _SHOWN_VALUES:
+            lines.append(_("%(field)s gewijzigd", field=label))
+            continue
+        old, new = change.get("old"), change.get("new")
+        if field == "reference_cost_cents":
+            old, new = format_cents(old), format_cents(new)
+        lines.append(_("%(field)s: %(old)s → %(new)s", field=label, old=old, new=new))
+    return name, lines
+
+
+@bp.get("/inrichting/wijzigingen")
+def setup_changes_page():
+    """The newest changes of the municipality's setup, newest first: when, who, what."""
+    rows = [(event, actor, *_described(event.detail or {}))
+            for event, actor in setup_changes(db(), g.municipality_id, limit=SETUP_CHANGES_SHOWN)]
+    return render_template("foundation/setup_changes.html", rows=rows, shown=SETUP_CHANGES_SHOWN)
 
 
 TEAM_FIELDS = ["name", "district_id", "iban"]

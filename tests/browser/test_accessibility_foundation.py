@@ -1,9 +1,10 @@
 """An administrator's first steps, with real passkeys: axe finds nothing on the municipalities, districts and
-teams pages (with their refusals), in Dutch and English, on a phone and at a desk (1280 px)."""
+teams pages (with their refusals) and the setup's changes, in Dutch and English, on a phone and at a desk (1280 px)."""
 import pytest
 from playwright.sync_api import expect
 
 from models.invites import invite_administrator
+from models.municipalities import add_district, rename_district
 from models.teams import municipality_of_team
 from tests.browser.test_accessibility import LANGUAGES, assert_accessible, translate  # noqa: F401 (a fixture)
 
@@ -12,6 +13,7 @@ from tests.browser.test_accessibility import LANGUAGES, assert_accessible, trans
 def test_foundation_pages_have_no_axe_violations(lang, phone, translate, server_url, session, make_team):
     team = make_team("Team Oost")
     municipality = municipality_of_team(session, team)
+    rename_district(session, add_district(session, municipality.id, "Noord"), "Noord-Oost")  # setup changes to list
     _invite, token = invite_administrator(session, None)
     session.commit()
     page, _authenticator = phone()
@@ -49,6 +51,11 @@ def test_foundation_pages_have_no_axe_violations(lang, phone, translate, server_
     page.get_by_role("link", name=translate(lang, "Stadsdelen en teams")).click()
     expect(page.get_by_role("heading", level=1, name=translate(lang, "Stadsdelen en teams"))).to_be_visible()
     assert_accessible(page, lang, "districts and teams")
+    page.get_by_role("link", name=translate(lang, "Wijzigingen in de inrichting")).click()
+    expect(page.get_by_role("heading", level=1, name=translate(lang, "Wijzigingen in de inrichting"))).to_be_visible()
+    expect(page.get_by_role("cell", name=translate(lang, "stadsdeel hernoemd"))).to_be_visible()
+    assert_accessible(page, lang, "changes to the setup")
+    page.goto("/beheer/inrichting")
     page.locator("#team_name").fill("Team West")
     page.locator("#team_district_id").select_option(str(team.district_id))
     page.locator("#team_iban").fill("NL92ABNA0417164300")
@@ -77,6 +84,7 @@ def test_foundation_pages_have_no_axe_violations(lang, phone, translate, server_
     expect(page.get_by_role("button", name=translate(lang, "Team archiveren"))).to_be_visible()
 
     page.set_viewport_size({"width": 1280, "height": 800})  # foundation staff work at a desk
-    for url, what in [("/beheer/gemeenten", "municipalities at 1280 px"), ("/beheer/inrichting", "setup at 1280 px")]:
+    for url, what in [("/beheer/gemeenten", "municipalities at 1280 px"), ("/beheer/inrichting", "setup at 1280 px"),
+                      ("/beheer/inrichting/wijzigingen", "setup changes at 1280 px")]:
         page.goto(url)
         assert_accessible(page, lang, what)

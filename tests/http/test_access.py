@@ -294,10 +294,31 @@ def test_only_administrators_reach_the_municipalities(app, client, session, worl
     for municipality_id in (own["municipality_id"], world["foreign"]["municipality_id"]):
         assert client.get(f"/beheer/gemeenten/{municipality_id}").status_code == 200
     ours = world["ours"]
-    for url in ("/beheer/inrichting", f"/beheer/inrichting/teams/{ours.id}", f"/beheer/inrichting/stadsdelen/{ours.district_id}"):
+    for url in ("/beheer/inrichting", f"/beheer/inrichting/teams/{ours.id}", f"/beheer/inrichting/stadsdelen/{ours.district_id}",
+                "/beheer/inrichting/wijzigingen"):
         assert client.get(url).status_code == 200, url
     assert client.post(f"/beheer/gemeenten/uitnodigingen/{own['invite_id']}/intrekken").status_code == 303
     assert session.get(Invite, own["invite_id"]).revoked_at is not None
+
+
+@pytest.mark.parametrize("actor", ACTORS + [ADMINISTRATOR])
+def test_the_setup_changes_are_the_own_municipalitys_for_its_coordinators(client, session, world, login_as, actor):
+    """foundation: /beheer/inrichting/wijzigingen shows a coordinator (an administrator: the chosen municipality)
+    the changes of their own municipality only; a team role gets 403."""
+    from models.audit import record_in_municipality
+
+    ours = world["actors"]["coordinator"].municipality_id
+    record_in_municipality(session, municipality_id=ours, action="district_added", name="Ons Noord")
+    record_in_municipality(session, municipality_id=world["foreign"]["municipality_id"], action="district_added",
+                           name="Ander Noord")
+    session.commit()
+    _sign_in(client, login_as, world, actor)
+    response = client.get("/beheer/inrichting/wijzigingen")
+    if actor not in ("coordinator", ADMINISTRATOR):
+        assert response.status_code == 403
+        return
+    assert response.status_code == 200
+    assert "Ons Noord" in response.text and "Ander Noord" not in response.text
 
 
 @pytest.mark.parametrize("actor", ACTORS + [ADMINISTRATOR])

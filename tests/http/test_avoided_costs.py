@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from models.audit import AuditEvent
 from models.avoided_costs import (
     AvoidedCostScenario, RequestScenario, ScenarioInput, add_scenario, scenarios_of_request)
 from models.decisions import decide
@@ -88,6 +89,11 @@ def test_the_coordinator_adds_edits_moves_and_archives_scenarios(client, session
     assert client.post(f"{url}/terugzetten").status_code == 303
     session.expire_all()
     assert added.archived_at is None
+    # each change is in the municipality's audit trail, as the coordinator's (refusals are not)
+    assert session.exec(select(AuditEvent.action).where(AuditEvent.actor_id == coordinator.id,
+                                                        AuditEvent.municipality_id == world["municipality_id"])
+                        .order_by(AuditEvent.id)).all() == [
+        "scenario_added", "scenario_changed", "scenario_moved", "scenario_archived", "scenario_restored"]
 
 
 def test_another_municipalitys_scenario_is_not_found(client, world, coordinator, login_as):

@@ -39,6 +39,30 @@ def _offered(client, town, code):
     return re.findall(r'name="alternatives_checked" value="([^"]*)"', html), html
 
 
+def test_the_coordinators_catalogue_changes_are_in_the_audit_trail(client, session, town, login_as):
+    from models.audit import AuditEvent
+
+    login_as(town["coordinator"])
+    assert client.post("/beheer/kostensoorten", data={"name_nl": "Huisdieren", "name_en": "Pets"}).status_code == 303
+    pets = session.exec(select(CostCategory).where(CostCategory.name_nl == "Huisdieren")).one()
+    assert client.post(f"/beheer/kostensoorten/{pets.id}", data={"name_nl": "Dieren", "name_en": "Animals"}).status_code == 303
+    assert client.post(f"/beheer/kostensoorten/{pets.id}/volgorde", data={"by": "-1"}).status_code == 303
+    assert client.post(f"/beheer/kostensoorten/{pets.id}/archiveren").status_code == 303
+    assert client.post(f"/beheer/kostensoorten/{pets.id}/terugzetten").status_code == 303
+    assert client.post("/beheer/voorzieningen", data={"name": "Buurtfonds"}).status_code == 303
+    fund = _provision(session, town, "Buurtfonds")
+    assert client.post(f"/beheer/voorzieningen/{fund.id}", data={"name": "Wijkfonds"}).status_code == 303
+    assert client.post(f"/beheer/voorzieningen/{fund.id}/archiveren").status_code == 303
+    assert client.post(f"/beheer/voorzieningen/{fund.id}/terugzetten").status_code == 303
+    assert session.exec(select(AuditEvent.action).where(AuditEvent.actor_id == town["coordinator"].id,
+                                                        AuditEvent.municipality_id == town["municipality"].id)
+                        .order_by(AuditEvent.id)).all() == [
+        "category_added", "category_renamed", "category_moved", "category_archived", "category_restored",
+        "provision_added", "provision_changed", "provision_archived", "provision_restored"]
+    page = client.get("/beheer/inrichting/wijzigingen").text
+    assert "Nederlandse naam: Huisdieren → Dieren" in page and "plaats: 11 → 10" in page
+
+
 def test_a_new_municipality_lists_the_default_provisions(client, town, login_as):
     login_as(town["coordinator"])
     html = client.get("/beheer/voorzieningen").text

@@ -207,6 +207,29 @@ def test_coordinator_adds_renames_and_archives_districts(client, session, two_mu
     assert response.status_code == 422 and _error_beside(response.text, "team_district_id") == "Kies een stadsdeel."
 
 
+def test_the_setup_changes_page_shows_who_changed_what_newest_first(client, session, two_municipalities, login_as,
+                                                                    make_administrator):
+    """The district's and the municipality's changes are recorded with the coordinator or administrator who made
+    them, and /beheer/inrichting/wijzigingen lists them newest first, linked from the setup page."""
+    coordinator = two_municipalities["coordinator"]
+    login_as(coordinator)
+    assert "/beheer/inrichting/wijzigingen" in client.get("/beheer/inrichting").text
+    assert client.post("/beheer/inrichting/stadsdelen", data={"name": "Centrum"}).status_code == 303
+    centrum = session.exec(select(District).where(District.name == "Centrum")).one()
+    assert client.post(f"/beheer/inrichting/stadsdelen/{centrum.id}/naam", data={"name": "Oud-Centrum"}).status_code == 303
+    administrator = make_administrator()
+    login_as(administrator)
+    municipality_id = _choose(client, session, two_municipalities["ours"])
+    assert client.post(f"/beheer/gemeenten/{municipality_id}/naam", data={"name": "Gemeente Nieuw"}).status_code == 303
+    page = client.get("/beheer/inrichting/wijzigingen").text
+    rows = re.findall(r"<tr>.*?</tr>", page, re.S)[1:]  # after the head
+    assert len(rows) == 3
+    assert "Bea Beheerder" in rows[0] and "naam van de gemeente gewijzigd" in rows[0] and "Gemeente Nieuw" in rows[0]
+    assert coordinator.display_name in rows[1] and "stadsdeel hernoemd" in rows[1]
+    assert "naam: Centrum → Oud-Centrum" in rows[1]
+    assert coordinator.display_name in rows[2] and "stadsdeel toegevoegd" in rows[2] and "Centrum" in rows[2]
+
+
 def _team_named(session, name):
     return session.exec(select(Team).where(Team.name == name)).first()
 

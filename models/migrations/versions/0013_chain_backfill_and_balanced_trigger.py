@@ -8,6 +8,9 @@ Create Date: 2026-11-30 17:00:00.000000
 The backfill is self-contained: it holds its own copy of the hashing rule of models/audit_chain.py as it
 was when this migration was written (a migration must not change when the app's code does later).
 tests/unit/test_audit_chain.py checks that rows it links verify with the app's code.
+Since migration 0018 an audit event may have no team (a change of the municipality's setup); the app's
+rule appends such an event's municipality_id to its content. None existed when this ran, and every event
+it links has a team, whose content is the list below, unchanged.
 """
 import hashlib
 import heapq
