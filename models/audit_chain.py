@@ -50,7 +50,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import event, inspect, update
+from sqlalchemy import event, inspect, union_all, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, Session, SQLModel, func, select
 
@@ -141,6 +141,18 @@ def _audit_with_municipality(statement):
     """`_with_municipality` for audit events, which may have no team (the owner is then the last column too)."""
     return (statement.add_columns(_AUDIT_OWNER).outerjoin(Team, Team.id == AuditEvent.team_id)
             .outerjoin(District, District.id == Team.district_id))
+
+
+def _audit_of_municipality(columns, municipality_id: int, *conditions):
+    """The audit events of one municipality's chain, as one SELECT of `columns`: its teams' events (through
+    the team index, as before events without a team existed) and its setup's own, united. Not one query on
+    coalesce(team's municipality, own municipality): no index answers that, and each chain's check would
+    read every municipality's events."""
+    of_teams = _with_municipality(select(*columns), AuditEvent.team_id).where(
+        District.municipality_id == municipality_id, *conditions)
+    of_setup = select(*columns, AuditEvent.municipality_id).where(
+        AuditEvent.team_id.is_(None), AuditEvent.municipality_id == municipality_id, *conditions)
+    return union_all(of_teams, of_setup).subquery()
 
 
 # linking at commit
@@ -320,10 +332,9 @@ def _chain_rows(session, municipality_id: int):
     """(seq, kind, id, chain_hash, content hash) of the municipality's linked rows in seq order, streamed: one
     sorted query per kind (chain_seq has no index; a sort of each table once beats a page query per 1,000
     rows), read `_PAGE` rows at a time (a server-side cursor on PostgreSQL)."""
-    audits = session.execute(
-        _audit_with_municipality(select(*_AUDIT_COLUMNS, AuditEvent.chain_seq, AuditEvent.chain_hash))
-        .where(_AUDIT_OWNER == municipality_id, AuditEvent.chain_seq.is_not(None))
-        .order_by(AuditEvent.chain_seq, AuditEvent.id).execution_options(yield_per=_PAGE))
+    linked = _audit_of_municipality((*_AUDIT_COLUMNS, AuditEvent.chain_seq, AuditEvent.chain_hash), municipality_id,
+                                    AuditEvent.chain_seq.is_not(None))
+    audits = session.execute(select(linked).order_by(linked.c.chain_seq, linked.c.id).execution_options(yield_per=_PAGE))
     entries = session.execute(
         _with_municipality(select(*_ENTRY_COLUMNS, Entry.chain_seq, Entry.chain_hash, Posting.account_id,
                                   Posting.amount_cents, Posting.id), Entry.team_id)
@@ -348,12 +359,14 @@ def _chain_rows(session, municipality_id: int):
 
 def _check_chain(session, chain: ChainReport, head: ChainHead | None) -> None:
     problems = chain.problems
-    for kind, column in ((AUDIT, AuditEvent), (ENTRY, Entry)):
-        statement, owner = ((_audit_with_municipality(select(column.id)), _AUDIT_OWNER) if column is AuditEvent
-                            else (_with_municipality(select(column.id), column.team_id), District.municipality_id))
-        unlinked = session.execute(statement.where(owner == chain.municipality_id,
-                                                   column.chain_seq.is_(None) | column.chain_hash.is_(None))
-                                   .order_by(column.id)).scalars().all()
+    not_linked = AuditEvent.chain_seq.is_(None) | AuditEvent.chain_hash.is_(None)
+    audits = _audit_of_municipality((AuditEvent.id,), chain.municipality_id, not_linked)
+    unlinked_audits = session.execute(select(audits.c.id).order_by(audits.c.id)).scalars().all()
+    unlinked_entries = session.execute(
+        _with_municipality(select(Entry.id), Entry.team_id)
+        .where(District.municipality_id == chain.municipality_id, Entry.chain_seq.is_(None) | Entry.chain_hash.is_(None))
+        .order_by(Entry.id)).scalars().all()
+    for kind, unlinked in ((AUDIT, unlinked_audits), (ENTRY, unlinked_entries)):
         problems.extend(Problem(kind, row_id, "not in the chain (written around the application?)")
                         for row_id in unlinked)
     expected, previous, last_seq = 1, "", 0
