@@ -11,6 +11,9 @@ DEV       := $(VENV)/.installed-dev
 
 .PHONY: run test bench install dev translations extract-messages migrate demo-links chromium clean lighthouse pdf-libraries
 
+# The passkeys' origin and the printed links follow PORT (an exported WEBAUTHN_ORIGIN wins).
+run demo-links: export WEBAUTHN_ORIGIN ?= http://localhost:$(PORT)
+
 run: install translations migrate
 	@$(BIN)/flask --app web seed-demo
 	@$(BIN)/flask --app web demo-links
