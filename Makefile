@@ -65,7 +65,7 @@ translations: $(INSTALLED)
 extract-messages: $(INSTALLED)
 	$(BIN)/pybabel extract -F $(CATALOGS)/babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o $(CATALOGS)/messages.pot .
-	$(BIN)/pybabel update -N --no-wrap -i $(CATALOGS)/messages.pot -d $(CATALOGS)
+	$(BIN)/pybabel update -N --no-wrap --ignore-obsolete -i $(CATALOGS)/messages.pot -d $(CATALOGS)
 
 migrate: install
 	@$(BIN)/flask --app web migrate
