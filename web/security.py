@@ -13,9 +13,10 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, make_response, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, make_response, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from models.clock import utcnow
 from models.db import begin_write
@@ -80,19 +81,33 @@ def send_to_sign_in():
 
 
 def sign_in(member: Member) -> None:
-    """Start a fresh session for `member`: nothing from before the sign-in carries over."""
+    """Start a fresh session for `member`: nothing from before the sign-in carries over, but a new CSRF
+    token is in it at once (`_fresh_csrf_token`)."""
     session.clear()
     login = start_login_session(db(), member.id)
     session["login_key"] = login.key
     session.permanent = True
     login_user(member)
+    _fresh_csrf_token()
 
 
 def sign_out() -> None:
-    """End the login session on the server and forget the cookie's contents."""
+    """End the login session on the server and forget the cookie's contents (a new CSRF token in it)."""
     end_login_session(db(), session.get("login_key"))
     logout_user()
     session.clear()
+    _fresh_csrf_token()
+
+
+def _fresh_csrf_token() -> None:
+    """Put the CSRF token of the new session in the cookie that starts it. Otherwise the first pages loaded
+    with that cookie (the page the phone goes to, a service worker's fetch beside it) each made a token of
+    their own and set it, the last cookie to arrive won, and a form of the page on screen then failed as
+    "Pagina verlopen" (seen in CI: signing out right after signing in)."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)  # generate_csrf keeps a request's token in g, and then would not store a new one
+    generate_csrf()
 
 
 def ceremony_key() -> str:

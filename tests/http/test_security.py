@@ -179,3 +179,40 @@ def test_an_unchanged_session_is_not_sent_again(client, session, make_team, make
     client.get(f"/teams/{team.id}")  # the first page stores the CSRF token in the session
     again = client.get(f"/teams/{team.id}")
     assert again.status_code == 200 and "Set-Cookie" not in again.headers
+
+
+def _cookie_after(response) -> str | None:
+    """The session cookie a response sets, or None."""
+    found = [value for value in response.headers.getlist("Set-Cookie") if value.startswith("teambudget=")]
+    return found[0].split(";")[0] if found else None
+
+
+def test_pages_fetched_at_once_after_signing_in_share_one_csrf_token(make_app, monkeypatch, make_team, make_member):
+    """Right after the sign-in the phone loads the member's page while its service worker may fetch the shell
+    pages (offline, outbox) with the same cookie. When the sign-in left the session without a CSRF token,
+    each of those answers made one of its own and set it: the last cookie to arrive won, and the page's sign-out
+    form then failed with "Pagina verlopen" (seen in CI). The sign-in's own cookie carries the token."""
+    team = make_team()
+    member = make_member(team, "worker")
+    monkeypatch.setattr("web.auth.posted_credential", lambda: {})
+    monkeypatch.setattr("web.auth.consume_challenge", lambda *args, **kwargs: type("C", (), {"challenge": b""}))
+    monkeypatch.setattr("web.auth.verify_sign_in", lambda *args, **kwargs: member)
+    app = make_app(WTF_CSRF_ENABLED=True, WEBAUTHN_ORIGIN="http://localhost")
+    phone = app.test_client()
+    signed_in = phone.post("/inloggen/controle", json={"credential": {}},
+                           headers={"X-CSRFToken": _csrf_token(phone), "Origin": "http://localhost"})
+    assert signed_in.status_code == 200
+    cookie = _cookie_after(signed_in)
+    # the page and the shell pages, each sent with the cookie of the sign-in, none after another's answer
+    answers = []
+    for path in (f"/teams/{team.id}", "/offline", "/uitbak"):
+        one_request = app.test_client()
+        one_request.set_cookie("teambudget", cookie.split("=", 1)[1], domain="localhost")
+        answers.append(one_request.get(path))
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert [_cookie_after(answer) for answer in answers] == [None, None, None]  # nobody changes the session
+    # so the page's sign-out form works with the sign-in's cookie, whichever answer came last
+    token = re.search(r'name="csrf_token" value="([^"]+)"', answers[0].text).group(1)
+    phone.set_cookie("teambudget", cookie.split("=", 1)[1], domain="localhost")
+    signed_out = phone.post("/uitloggen", data={"csrf_token": token}, headers={"Origin": "http://localhost"})
+    assert signed_out.status_code in (302, 303) and "verlopen" not in signed_out.text
