@@ -148,13 +148,18 @@ def usable_invite(session: Session, token: str) -> Invite:
     invite = session.exec(select(Invite).where(Invite.token_hash == hash_token(token or ""))).first()
     if invite is None:
         raise InviteUnusable("unknown")
+    _refuse_unless_open(invite)
+    return invite
+
+
+def _refuse_unless_open(invite: Invite) -> None:
+    """InviteUnusable saying why, unless the invite is open (`Invite.is_open`)."""
     if invite.used_at is not None:
         raise InviteUnusable("used")
     if invite.revoked_at is not None:
         raise InviteUnusable("revoked")
     if invite.expires_at <= utcnow():
         raise InviteUnusable("expired")
-    return invite
 
 
 def redeem_invite(session: Session, invite: Invite, *, display_name: str | None, user_handle: bytes) -> Member:
@@ -179,9 +184,8 @@ def redeem_invite(session: Session, invite: Invite, *, display_name: str | None,
 
 
 def revoke_invite(session: Session, invite: Invite) -> None:
-    """Withdraw an invite that has not been used."""
-    if invite.used_at is not None:
-        raise InviteUnusable("used")
+    """Withdraw an open invite; one used, revoked (its first revocation is kept) or expired is refused."""
+    _refuse_unless_open(invite)
     invite.revoked_at = utcnow()
     session.add(invite)
 

@@ -138,11 +138,9 @@ def _invite_gone():
 
 
 @bp.post("/gemeenten/uitnodigingen/<int:invite_id>/intrekken")
-@refusal_shows(lambda _violation: _invite_gone())  # used in the meantime
+@refusal_shows(lambda _violation: _invite_gone())  # used, revoked or expired in the meantime
 def administrator_invite_revoke():
     """Revoke an open invite for a coordinator or an administrator: its link no longer works."""
-    if not g.invite.is_open:
-        return _invite_gone()
     revoke_invite(db(), g.invite)
     db().commit()
     flash(_("De uitnodiging is ingetrokken. De link werkt niet meer."), "info")

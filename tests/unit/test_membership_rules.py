@@ -98,6 +98,14 @@ def test_invite_works_once_and_expires(session, make_team, make_member):
         usable_invite(session, revoked_token)
     with pytest.raises(InviteUnusable, match="bestaat niet"):
         usable_invite(session, "made-up")
+    # only an open invite is revoked: a second revocation keeps the first moment, an expired one stays expired
+    first_revocation = revoked.revoked_at
+    with pytest.raises(InviteUnusable, match="ingetrokken"):
+        revoke_invite(session, revoked)
+    assert revoked.revoked_at == first_revocation
+    with pytest.raises(InviteUnusable, match="verlopen"):
+        revoke_invite(session, late)
+    assert late.revoked_at is None
 
 
 def test_coordinator_invite_makes_a_coordinator_without_team(session, make_team, make_member):
