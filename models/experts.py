@@ -176,13 +176,22 @@ def experts_for_request(session: Session, spend_request: SpendRequest, asker_id:
     return [ExpertOffer(topic, member_id, name, member_id in asked) for topic, member_id, name in rows]
 
 
+def _of_the_team(membership: Membership | ExpertSeat, spend_request: SpendRequest) -> bool:
+    return membership.is_active and membership.team_id == spend_request.team_id  # a seat is no member
+
+
+def may_ask_expert(membership: Membership | ExpertSeat, spend_request: SpendRequest) -> bool:
+    """Whether the member may ask an expert about the request: an active member of its team (not an asked
+    expert), once it is posted. The request page offers the experts where this holds."""
+    return _of_the_team(membership, spend_request) and spend_request.status != RequestStatus.DRAFT
+
+
 def ask_expert(session: Session, spend_request: SpendRequest, membership: Membership, expert_id,
                topic: str) -> ExpertQuestion:
     """A member of the request's team asks an expert about it (see the module docstring)."""
-    if not (membership.is_active and membership.team_id == spend_request.team_id):
-        raise RuleViolation(_l("Alleen leden van het team vragen een expert."))
-    if spend_request.status == RequestStatus.DRAFT:
-        raise RuleViolation(_l("Verstuur de aanvraag eerst; een concept ziet alleen jij."))
+    if not may_ask_expert(membership, spend_request):
+        raise RuleViolation(_l("Verstuur de aanvraag eerst; een concept ziet alleen jij.")
+                            if _of_the_team(membership, spend_request) else _l("Alleen leden van het team vragen een expert."))
     municipality_id = _municipality_of_request(session, spend_request)
     expert_id, topic = parse_id(expert_id), " ".join((topic or "").split())
     expert = session.get(Member, expert_id) if expert_id else None
@@ -223,12 +232,9 @@ def expert_seat(session: Session, member: Member, spend_request: SpendRequest) -
     return ExpertSeat(member_id=member.id)
 
 
-def open_questions_to(session: Session, membership: Membership) -> list[QuestionLine]:
-    """The questions put to the member whose request is still open, for the home of the team of their active
-    `membership` (which already shows them active in their municipality: not asked again)."""
-    member = session.get(Member, membership.member_id)
-    if membership.ended_at is not None or member.deactivated_at is not None:
-        return []
+def open_questions_to(session: Session, member: Member) -> list[QuestionLine]:
+    """The questions put to `member` whose request is still open, for the home of a team they are an active
+    member of: that shows them active in their municipality, which `questions_to` would read again."""
     return _questions(session, member, open_only=True)
 
 

@@ -16,7 +16,7 @@ from models.audit import team_version, timeline
 from models.avoided_costs import scenarios_of_request
 from models.household_history import history_of_request
 from models.cards import NAMED_STATES, STATE_LABELS, card_choice, cards_of_request, current_card
-from models.experts import ExpertSeat, experts_for_request
+from models.experts import ExpertSeat, experts_for_request, may_ask_expert
 from models.inbox import balances
 from models.loans import LoanPosition, is_loan, loan_position
 from models.next_step import RECEIPT_STEPS, next_step
@@ -135,7 +135,7 @@ def request_page(session: Session, team: Team, spend_request: SpendRequest, memb
     notes = notes_of_request(session, spend_request.id) if is_decided(spend_request) else []
     as_expert = isinstance(membership, ExpertSeat)  # not of the team: the page leaves the money's parts out
     granted = spend_request.status == RequestStatus.GRANTED and not as_expert
-    may_ask = not as_expert and spend_request.status != RequestStatus.DRAFT  # as models.experts.ask_expert
+    may_ask = may_ask_expert(membership, spend_request)
     cards = card_panel(session, spend_request, member_id, version) if granted else None
     return RequestPage(
         team=team, req=spend_request, category=category_of(session, spend_request), member_id=member_id,

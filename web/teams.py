@@ -17,7 +17,7 @@ from models.outcome_reviews import waiting_reviews
 from models.receipts import count_missing_receipts
 from models.requests import may_request
 from models.teams import District
-from web.access import load_team_of_member
+from web.access import load_team_of_member, signed_in_member
 from web.database import db
 from web.live import not_modified, with_etag
 
@@ -67,7 +67,7 @@ def home():
                                      overdue_loans=overdue_loans(db(), g.team),
                                      waiting_reviews=waiting_reviews(db(), g.team.id, g.membership.member_id),
                                      composition=composition_warnings(db(), g.team),
-                                     expert_questions=open_questions_to(db(), g.membership), **overview), version)
+                                     expert_questions=open_questions_to(db(), signed_in_member()), **overview), version)
 
 
 @bp.get("/live")
