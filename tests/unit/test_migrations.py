@@ -15,15 +15,16 @@ def test_migrations_match_the_models(database_url):
     assert differences == []
 
 
-def test_running_balances_start_as_the_sums_of_existing_postings(tmp_path):
-    """Migration 0003 fills the new running totals from the postings written before it."""
+def _old_database(tmp_path, revision: str):
+    """A SQLite database migrated up to `revision` holding municipality 1, district 1 and team 1, as raw rows
+    (the models describe the newest schema, not that one); returns (url, engine)."""
     from alembic import command
     from sqlalchemy import text
 
     from models.migrate import alembic_config
 
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    command.upgrade(alembic_config(url), "0002")
+    command.upgrade(alembic_config(url), revision)
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO municipality (name) VALUES ('M')"))
@@ -31,6 +32,18 @@ def test_running_balances_start_as_the_sums_of_existing_postings(tmp_path):
         connection.execute(text(
             "INSERT INTO team (district_id, name, quorum, household_cap_cents, account_cap_cents, "
             "escalation_threshold_cents, request_expiry_hours, reminder_after_hours) VALUES (1, 'T', 3, 1, 1, 1, 1, 1)"))
+    return url, engine
+
+
+def test_running_balances_start_as_the_sums_of_existing_postings(tmp_path):
+    """Migration 0003 fills the new running totals from the postings written before it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from models.migrate import alembic_config
+
+    url, engine = _old_database(tmp_path, "0002")
+    with engine.begin() as connection:
         connection.execute(text("INSERT INTO budgetyear (municipality_id, year, starts_on, ends_on) "
                                 "VALUES (1, 2026, '2026-01-01', '2026-12-31')"))
         connection.execute(text("INSERT INTO account (team_id, budget_year_id, kind) VALUES (1, 1, 'funding'), (1, 1, 'available')"))
@@ -67,15 +80,8 @@ def test_setup_events_arrive_without_changing_the_chains_of_existing_events(tmp_
     from models.db import make_session
     from models.migrate import alembic_config
 
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    command.upgrade(alembic_config(url), "0012")
-    engine = make_engine(url)
+    url, engine = _old_database(tmp_path, "0012")
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO municipality (name) VALUES ('M')"))
-        connection.execute(text("INSERT INTO district (municipality_id, name) VALUES (1, 'D')"))
-        connection.execute(text(
-            "INSERT INTO team (district_id, name, quorum, household_cap_cents, account_cap_cents, "
-            "escalation_threshold_cents, request_expiry_hours, reminder_after_hours) VALUES (1, 'T', 3, 1, 1, 1, 1, 1)"))
         connection.execute(text("INSERT INTO auditevent (team_id, action, detail, created_at) VALUES "
                                 "(1, 'comment', '{\"text\": \"een\"}', '2026-11-30 10:00:00.000000'), "
                                 "(1, 'setting_changed', '{\"old\": 3, \"new\": 2}', '2026-11-30 11:00:00.000000')"))
