@@ -68,6 +68,13 @@ def record(session: Session, *, team_id: int, action: str, actor_id: int | None 
     return event
 
 
+def changed_fields(thing, values: dict) -> dict:
+    """{field: {"old": …, "new": …}} of the `values` that differ from `thing`'s attributes: what an event says
+    was changed."""
+    return {field: {"old": getattr(thing, field), "new": value} for field, value in values.items()
+            if getattr(thing, field) != value}
+
+
 def record_in_municipality(session: Session, *, municipality_id: int, action: str, actor_id: int | None = None,
                            **detail) -> AuditEvent:
     """Append one event about the municipality's setup, which no team owns."""

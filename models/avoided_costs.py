@@ -31,9 +31,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
-from models.audit import EVENT_LABELS, record_in_municipality
+from models.audit import EVENT_LABELS, changed_fields, record_in_municipality
 from models.bounds import parse_id
-from models.catalogue import _changes, _one_line, _unique
+from models.catalogue import _one_line, _unique
 from models.clock import utcnow
 from models.money import parse_amount
 from models.reports import TOTAL, narrowed, suppress
@@ -139,7 +139,7 @@ def edit_scenario(session: Session, scenario: AvoidedCostScenario, data: Scenari
                   actor_id: int | None = None) -> None:
     """Save a scenario's names, cost, source and example flag; every request's expected cost follows."""
     name_nl, name_en, cost, source, _others = _checked(session, scenario.municipality_id, data, scenario)
-    changed = _changes(scenario, {"name_nl": name_nl, "name_en": name_en, "reference_cost_cents": cost,
+    changed = changed_fields(scenario, {"name_nl": name_nl, "name_en": name_en, "reference_cost_cents": cost,
                                   "source": source, "is_example": bool(data.is_example)})
     scenario.name_nl, scenario.name_en, scenario.reference_cost_cents = name_nl, name_en, cost
     scenario.source, scenario.is_example = source, bool(data.is_example)

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, or_
 from sqlmodel import Session, func, select
 
-from models.audit import EVENT_LABELS, record_in_municipality
+from models.audit import EVENT_LABELS, changed_fields, record_in_municipality
 from models.rules import RuleViolation
 from models.teams import CostCategory, Municipality, Provision, ProvisionCategory
 
@@ -217,12 +217,6 @@ def _code_for(name: str, taken: set[str]) -> str:
     return code
 
 
-def _changes(thing, values: dict) -> dict:
-    """{field: {"old": …, "new": …}} of the values that differ from `thing`'s, for an audit event."""
-    return {field: {"old": getattr(thing, field), "new": value} for field, value in values.items()
-            if getattr(thing, field) != value}
-
-
 def _record_category(session: Session, category: CostCategory, action: str, actor_id, **detail) -> None:
     record_in_municipality(session, municipality_id=category.municipality_id, action=action, actor_id=actor_id,
                            category_id=category.id, name_nl=category.name_nl, name_en=category.name_en, **detail)
@@ -245,7 +239,7 @@ def rename_cost_category(session: Session, category: CostCategory, name_nl, name
                          actor_id: int | None = None) -> None:
     """New names in both languages (the code stays; requests show the new names)."""
     name_nl, name_en, _others = _category_names(session, category, category.municipality_id, name_nl, name_en)
-    changed = _changes(category, {"name_nl": name_nl, "name_en": name_en})
+    changed = changed_fields(category, {"name_nl": name_nl, "name_en": name_en})
     category.name_nl, category.name_en = name_nl, name_en
     session.add(category)
     if changed:
@@ -345,7 +339,7 @@ def edit_provision(session: Session, provision: Provision, data: ProvisionInput,
                    actor_id: int | None = None) -> None:
     """Change a provision's name, description, link and categories (requests keep the name they stored)."""
     name, description, link, category_ids = _checked_provision(session, provision.municipality_id, data, provision)
-    changed = _changes(provision, {"name": name, "description": description, "link": link})
+    changed = changed_fields(provision, {"name": name, "description": description, "link": link})
     before = categories_of_provision(session, provision)
     if before != category_ids:
         changed["categories"] = {"old": sorted(before), "new": sorted(category_ids)}

@@ -23,7 +23,7 @@ from schwifty import IBAN
 from schwifty.exceptions import InvalidChecksumDigits, InvalidCountryCode, InvalidLength, SchwiftyException
 from sqlmodel import Session, func, select
 
-from models.audit import EVENT_LABELS, record, record_in_municipality
+from models.audit import EVENT_LABELS, changed_fields, record, record_in_municipality
 from models.bounds import has_forbidden_characters
 from models.clock import utcnow
 from models.ledger import Account, AccountKind
@@ -248,14 +248,12 @@ def edit_team(session: Session, team: Team, *, name, district_id, iban, actor_id
     current = session.get(District, team.district_id)
     district = current if district_id == current.id else _open_district(session, current.municipality_id, district_id)
     _check_team(session, current.municipality_id, name, iban, team_id=team.id)
-    changes = {field: (getattr(team, field), value) for field, value in
-               (("name", name), ("district_id", district.id), ("iban", iban)) if getattr(team, field) != value}
-    for field, (_old, value) in changes.items():
-        setattr(team, field, value)
+    changes = changed_fields(team, {"name": name, "district_id": district.id, "iban": iban})
+    for field, change in changes.items():
+        setattr(team, field, change["new"])
     session.add(team)
     if changes:
-        record(session, team_id=team.id, actor_id=actor_id, action="team_changed",
-               **{field: {"old": old, "new": new} for field, (old, new) in changes.items()})
+        record(session, team_id=team.id, actor_id=actor_id, action="team_changed", **changes)
 
 
 def archive_team(session: Session, team: Team, *, actor_id: int) -> None:
